@@ -1,0 +1,61 @@
+# The course in two commands:  make lab  (set up on first use, open JupyterLab)
+#                              make test (set up on first use, run every test)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Every kernel and test process runs with these (see course_utils/__init__.py for why).
+export PYTHONHASHSEED       := 0
+export KERAS_BACKEND        := tensorflow
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export MPLBACKEND           := Agg
+
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+
+.PHONY: setup lab test unit notebooks lint lessons nb benchmarks clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml tools/install_kernel.py
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course needs Python 3.11, found " + sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python tools/install_kernel.py
+	touch $(STAMP)
+
+lab: setup
+	MPLBACKEND= $(BIN)/jupyter lab notebooks/
+
+# The one test command (.ci/run calls it): lint, unit tests, then every notebook under nbval.
+test: setup lint unit notebooks
+
+lint: setup
+	$(BIN)/ruff check course_utils tests benchmarks tools notebooks
+
+unit: setup
+	$(BIN)/pytest -q tests
+
+notebooks: setup
+	$(BIN)/pytest -q --nbval --sanitize-with tests/nbval_sanitize.cfg --durations=0 \
+		--nbval-cell-timeout=600 notebooks/
+
+# Execute every lesson headless (no comparison); stops at the first cell error.
+lessons: setup
+	@for nb in $(NOTEBOOKS); do \
+		echo "== $$nb"; \
+		$(BIN)/jupyter nbconvert --to notebook --execute --stdout "$$nb" > /dev/null || exit 1; \
+	done
+
+# Refresh one notebook's stored outputs: make nb NB=notebooks/04_rnn_from_scratch.ipynb
+nb: setup
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1200 "$(NB)"
+
+benchmarks: setup
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

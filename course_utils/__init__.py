@@ -1,0 +1,65 @@
+"""Tested helpers behind the sequence-models course notebooks.
+
+Importing the package is cheap: TensorFlow is only imported by the functions that need it.
+Import ``course_utils`` before ``keras``/``tensorflow`` in a notebook so the environment
+defaults below are in place when TensorFlow starts.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import warnings
+
+import numpy as np
+
+# Quiet, repeatable TensorFlow: its C++ start-up log lines carry timestamps (they would make
+# every stored notebook output differ), and oneDNN's reordered float sums make the last digits
+# of a training run depend on the CPU model. Set only where the user has not chosen otherwise.
+_ENV_DEFAULTS = {
+    "KERAS_BACKEND": "tensorflow",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+}
+for _key, _value in _ENV_DEFAULTS.items():
+    os.environ.setdefault(_key, _value)
+
+#: The PYTHONHASHSEED every course kernel runs with (see tools/install_kernel.py).
+HASH_SEED = "0"
+
+__all__ = ["set_seed", "HASH_SEED"]
+__version__ = "0.1.0"
+
+
+def set_seed(seed: int = 0, *, deterministic_ops: bool = True) -> int:
+    """Seed Python, NumPy and Keras/TensorFlow, and make TensorFlow's ops deterministic.
+
+    Call it at the top of a notebook and again before any cell whose result should not depend
+    on what ran before it. Returns the seed so a cell can show it.
+
+    ``PYTHONHASHSEED`` cannot be changed for a running interpreter; the course's Jupyter kernel
+    sets it (gensim hashes words with Python's ``hash``), and a warning says when it is missing.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    seed = int(seed)
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+
+    random.seed(seed)
+    np.random.seed(seed)
+    if os.environ.get("PYTHONHASHSEED") != HASH_SEED:
+        warnings.warn(
+            "PYTHONHASHSEED is not set to "
+            f"{HASH_SEED}: gensim results will differ from run to run. Start the kernel "
+            "'Python 3 (course)' (make lab does) or export PYTHONHASHSEED=0 before starting Python.",
+            stacklevel=2,
+        )
+
+    import keras  # imported here so that lessons without TensorFlow start fast
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    if deterministic_ops:
+        tf.config.experimental.enable_op_determinism()
+    return seed
