@@ -1,0 +1,478 @@
+"""Recurrent layers in NumPy: SimpleRNN, LSTM and GRU, with backprop through time.
+
+Every layer keeps Keras's weight layout, so ``from_keras`` / ``to_keras`` move weights both
+ways and the two implementations can be compared number for number.
+
+Shapes (N = batch, T = time steps, D = input size, H = hidden size):
+
+- ``forward(x, h0=None)``: x (N, T, D) -> every hidden state, (N, T, H).
+- ``backward(dH)``: dH (N, T, H), the loss gradient w.r.t. every hidden state returned by the
+  last ``forward`` -> dx (N, T, D). It fills ``grads`` (same keys and shapes as ``params``)
+  and ``dh0`` (N, H), the gradient w.r.t. the initial state (``dc0`` too for the LSTM).
+
+``params`` and ``grads`` hold ``W_x`` (D, G*H), ``W_h`` (H, G*H) and ``b`` with G = 1 for the
+SimpleRNN, 4 for the LSTM (gate blocks i, f, c, o) and 3 for the GRU (blocks z, r, h).
+
+Inside, states are stored time-major, (T, N, H), so that the state of one step is one
+contiguous block: the loop over time then reads and writes whole arrays in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["GRU", "LSTM", "SimpleRNN"]
+
+
+def _sigmoid(a, out=None):
+    """Logistic function without overflow warnings: 0.5 * (1 + tanh(a / 2))."""
+    out = np.multiply(a, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+def _glorot_uniform(rng, shape, dtype):
+    limit = np.sqrt(6.0 / (shape[0] + shape[1]))
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def _orthogonal(rng, shape, dtype):
+    """Orthonormal rows or columns (Keras's default for recurrent kernels)."""
+    rows, cols = shape
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q *= np.sign(np.diag(r))  # a uniform draw over orthogonal matrices, not QR's bias
+    if rows < cols:
+        q = q.T
+    return q.astype(dtype)
+
+
+class _Recurrent:
+    """Shared plumbing: parameters, input checks, Keras conversion."""
+
+    #: gate blocks in the kernels (1 for SimpleRNN, 4 for LSTM, 3 for GRU)
+    n_gates = 1
+    keras_class = ""
+    #: True for the LSTM: forward also takes c0, backward also fills dc0
+    has_cell_state = False
+
+    def __init__(self, input_size, hidden_size, *, seed=0, dtype=np.float32):
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
+        self.dtype = dtype
+        rng = np.random.default_rng(seed)
+        D, H, G = self.input_size, self.hidden_size, self.n_gates
+        self.params = {
+            "W_x": _glorot_uniform(rng, (D, G * H), dtype),
+            "W_h": _orthogonal(rng, (H, G * H), dtype),
+            "b": self._initial_bias(),
+        }
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.dh0 = None
+        self._cache = None
+
+    def _initial_bias(self):
+        return np.zeros(self.n_gates * self.hidden_size, dtype=self.dtype)
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(input_size={self.input_size}, "
+                f"hidden_size={self.hidden_size}, dtype={self.dtype.name})")
+
+    # ---------------------------------------------------------------- checks
+    def _check_x(self, x):
+        D = self.input_size
+        x = np.asarray(x)
+        if x.ndim != 3 or x.shape[2] != D or x.shape[0] < 1 or x.shape[1] < 1:
+            raise ValueError(
+                f"x must have shape (N, T, {D}) = (batch, time steps, input_size) with N, T >= 1;"
+                f" got shape {x.shape}")
+        if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
+            raise ValueError(f"x must hold real numbers, got dtype {x.dtype}")
+        x = x.astype(self.dtype, copy=False)
+        if not np.isfinite(x).all():
+            raise ValueError(f"x of shape (N, T, {D}) contains NaN or infinite values")
+        return x
+
+    def _check_state(self, s, N, name):
+        H = self.hidden_size
+        if s is None:
+            return np.zeros((N, H), dtype=self.dtype)
+        s = np.asarray(s)
+        if s.shape != (N, H):
+            raise ValueError(f"{name} must have shape (N, H) = ({N}, {H}) to match x; "
+                             f"got shape {s.shape}")
+        s = s.astype(self.dtype, copy=True)  # kept for backward, safe from later edits
+        if not np.isfinite(s).all():
+            raise ValueError(f"{name} of shape ({N}, {H}) contains NaN or infinite values")
+        return s
+
+    def _check_dH(self, dH):
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward: "
+                               "run forward(x) first, backward uses its stored states")
+        T, N = self._cache["T"], self._cache["N"]
+        H = self.hidden_size
+        dH = np.asarray(dH)
+        if dH.shape != (N, T, H):
+            raise ValueError(f"dH must have shape (N, T, H) = ({N}, {T}, {H}) like the output "
+                             f"of the last forward; got shape {dH.shape}")
+        dH = dH.astype(self.dtype, copy=False)
+        if not np.isfinite(dH).all():
+            raise ValueError("dH contains NaN or infinite values")
+        # always a fresh time-major copy: backward overwrites it in place
+        return np.array(dH.transpose(1, 0, 2), order="C", copy=True)
+
+    def _input_projection(self, x):
+        """x (N, T, D) -> time-major x (T, N, D) and x @ W_x for all steps at once, (T, N, G*H)."""
+        N, T, D = x.shape
+        X = np.array(x.transpose(1, 0, 2), order="C", copy=True)  # kept for backward
+        A = X.reshape(T * N, D) @ self.params["W_x"]
+        return X, A.reshape(T, N, -1)
+
+    def _weight_grads(self, X, Hprev, dA, dR=None):
+        """Every weight gradient as one matrix product over all (time, batch) rows."""
+        T, N, D = X.shape
+        H = self.hidden_size
+        dA2 = dA.reshape(T * N, -1)
+        dR2 = dA2 if dR is None else dR.reshape(T * N, -1)
+        self.grads["W_x"] = X.reshape(T * N, D).T @ dA2
+        self.grads["W_h"] = Hprev.reshape(T * N, H).T @ dR2
+        dx = (dA2 @ self.params["W_x"].T).reshape(T, N, D)
+        return dx.transpose(1, 0, 2)
+
+    # ------------------------------------------------------------- Keras I/O
+    def _check_keras_layer(self, layer):
+        raise NotImplementedError
+
+    @classmethod
+    def from_keras(cls, layer, *, dtype=np.float32):
+        """A NumPy copy of a built ``keras.layers.<SimpleRNN|LSTM|GRU>`` with its weights."""
+        import keras
+
+        expected = getattr(keras.layers, cls.keras_class)
+        if not isinstance(layer, expected):
+            raise ValueError(f"expected a keras.layers.{cls.keras_class}, got {type(layer).__name__}")
+        if not layer.built:
+            raise ValueError(f"the Keras {cls.keras_class} is not built yet: call it on an input "
+                             "or build((None, None, input_size)) first")
+        cls._check_keras_config(layer)
+        kernel, recurrent, bias = layer.get_weights()
+        model = cls(kernel.shape[0], layer.units, dtype=dtype)
+        model.set_weights(kernel, recurrent, bias)
+        return model
+
+    @classmethod
+    def _check_keras_config(cls, layer):
+        checks = {"activation": "tanh", "use_bias": True}
+        if cls.n_gates > 1:
+            checks["recurrent_activation"] = "sigmoid"
+        for attr, want in checks.items():
+            got = getattr(layer, attr, None)
+            if attr.endswith("activation"):
+                got = getattr(got, "__name__", got)
+            if got != want:
+                raise ValueError(f"only {attr}={want!r} is supported, the layer has {got!r}")
+
+    def set_weights(self, W_x, W_h, b):
+        """Copy arrays in Keras's layout (kernel, recurrent_kernel, bias) into ``params``."""
+        for name, value in (("W_x", W_x), ("W_h", W_h), ("b", b)):
+            want = self.params[name].shape
+            value = np.asarray(value)
+            if value.shape != want:
+                raise ValueError(f"{name} must have shape {want}, got {value.shape}")
+            self.params[name] = value.astype(self.dtype)  # a copy: no aliasing with the source
+
+    def to_keras(self, **layer_kwargs):
+        """A built ``keras.layers.<SimpleRNN|LSTM|GRU>(return_sequences=True)`` with these weights.
+
+        Its output, like ``forward``'s, is every hidden state (N, T, H).
+        """
+        import keras
+
+        kwargs = {"return_sequences": True, "dtype": self.dtype.name, **layer_kwargs}
+        kwargs.update(self._keras_kwargs())
+        layer = getattr(keras.layers, self.keras_class)(self.hidden_size, **kwargs)
+        layer.build((None, None, self.input_size))
+        self.set_keras_weights(layer)
+        return layer
+
+    def _keras_kwargs(self):
+        return {}
+
+    def set_keras_weights(self, layer):
+        """Write ``params`` into an existing built Keras layer of the same sizes."""
+        self._check_keras_config(layer)
+        layer.set_weights([self.params["W_x"], self.params["W_h"], self.params["b"]])
+        return layer
+
+
+class SimpleRNN(_Recurrent):
+    """The Elman network of ``keras.layers.SimpleRNN``: h_t = tanh(x_t W_x + h_{t-1} W_h + b).
+
+    ``params``: ``W_x`` (D, H), ``W_h`` (H, H), ``b`` (H,). After ``backward``, ``grads`` has
+    the same keys and ``dh0`` (N, H) is d loss / d h_0.
+    """
+
+    keras_class = "SimpleRNN"
+
+    def forward(self, x, h0=None):
+        """x (N, T, D), h0 (N, H) or None (zeros) -> hidden states (N, T, H)."""
+        x = self._check_x(x)
+        N, T, _ = x.shape
+        h0 = self._check_state(h0, N, "h0")
+        W_h = self.params["W_h"]
+        X, A = self._input_projection(x)
+        A += self.params["b"]
+        Hs = A  # overwritten step by step: A[t] is read once, then becomes h_t
+        h = h0
+        buf = np.empty_like(h0)
+        for t in range(T):
+            np.matmul(h, W_h, out=buf)
+            buf += A[t]
+            np.tanh(buf, out=Hs[t])
+            h = Hs[t]
+        self._cache = {"X": X, "Hs": Hs, "h0": h0, "T": T, "N": N}
+        return Hs.transpose(1, 0, 2).copy()
+
+    def backward(self, dH):
+        """dH (N, T, H) -> dx (N, T, D); fills ``grads`` and ``dh0`` (N, H)."""
+        dH = self._check_dH(dH)
+        c = self._cache
+        Hs, T = c["Hs"], c["T"]
+        W_hT = np.ascontiguousarray(self.params["W_h"].T)
+        dA = dH  # reused in place: dH[t] becomes the pre-activation gradient of step t
+        dh_next = np.zeros_like(c["h0"])
+        for t in range(T - 1, -1, -1):
+            da = dA[t]
+            da += dh_next
+            da *= 1.0 - Hs[t] * Hs[t]  # tanh' = 1 - tanh^2
+            np.matmul(da, W_hT, out=dh_next)
+        Hprev = np.concatenate([c["h0"][None], Hs[:-1]])
+        dx = self._weight_grads(c["X"], Hprev, dA)
+        self.grads["b"] = dA.sum(axis=(0, 1))
+        self.dh0 = dh_next
+        return dx
+
+
+class LSTM(_Recurrent):
+    """``keras.layers.LSTM``: gate blocks i, f, c, o in ``W_x`` (D, 4H), ``W_h`` (H, 4H), ``b`` (4H,).
+
+        i, f, o = sigmoid(.)    g = tanh(.)    c_t = f * c_{t-1} + i * g    h_t = o * tanh(c_t)
+
+    After ``forward``: ``gates`` is a dict ``i``, ``f``, ``g`` (the candidate, Keras's "c"
+    block) and ``o``, each (N, T, H), and ``cell_states`` is c_1..c_T, (N, T, H).
+    After ``backward``: ``grads``, ``dh0`` and ``dc0`` (N, H).
+    """
+
+    n_gates = 4
+    keras_class = "LSTM"
+    has_cell_state = True
+
+    def _initial_bias(self):
+        H = self.hidden_size
+        b = np.zeros(4 * H, dtype=self.dtype)
+        b[H:2 * H] = 1.0  # Keras's unit_forget_bias: remember by default at the start
+        return b
+
+    def forward(self, x, h0=None, c0=None):
+        """x (N, T, D), h0 and c0 (N, H) or None (zeros) -> hidden states (N, T, H)."""
+        x = self._check_x(x)
+        N, T, _ = x.shape
+        H = self.hidden_size
+        h0 = self._check_state(h0, N, "h0")
+        c0 = self._check_state(c0, N, "c0")
+        W_h = self.params["W_h"]
+        X, A = self._input_projection(x)
+        A += self.params["b"]
+        Z = A  # (T, N, 4H): pre-activations, turned into gate values in place
+        Hs = np.empty((T, N, H), dtype=self.dtype)
+        Cs = np.empty((T, N, H), dtype=self.dtype)
+        tanhC = np.empty((T, N, H), dtype=self.dtype)
+        buf = np.empty((N, 4 * H), dtype=self.dtype)
+        h, c = h0, c0
+        for t in range(T):
+            z = Z[t]
+            np.matmul(h, W_h, out=buf)
+            z += buf
+            _sigmoid(z[:, :2 * H], out=z[:, :2 * H])
+            np.tanh(z[:, 2 * H:3 * H], out=z[:, 2 * H:3 * H])
+            _sigmoid(z[:, 3 * H:], out=z[:, 3 * H:])
+            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            np.multiply(f, c, out=Cs[t])
+            Cs[t] += i * g
+            np.tanh(Cs[t], out=tanhC[t])
+            np.multiply(o, tanhC[t], out=Hs[t])
+            h, c = Hs[t], Cs[t]
+        self._cache = {"X": X, "Z": Z, "Hs": Hs, "Cs": Cs, "tanhC": tanhC,
+                       "h0": h0, "c0": c0, "T": T, "N": N}
+        return Hs.transpose(1, 0, 2).copy()
+
+    @property
+    def gates(self):
+        """Gate activations of the last forward: dict i, f, g, o of (N, T, H)."""
+        if self._cache is None:
+            raise RuntimeError("no gates yet: call forward(x) first")
+        H = self.hidden_size
+        Z = self._cache["Z"]
+        return {k: Z[:, :, j * H:(j + 1) * H].transpose(1, 0, 2).copy()
+                for j, k in enumerate("ifgo")}
+
+    @property
+    def cell_states(self):
+        """Cell states c_1..c_T of the last forward, (N, T, H)."""
+        if self._cache is None:
+            raise RuntimeError("no cell states yet: call forward(x) first")
+        return self._cache["Cs"].transpose(1, 0, 2).copy()
+
+    def backward(self, dH):
+        """dH (N, T, H) -> dx (N, T, D); fills ``grads``, ``dh0`` and ``dc0`` (N, H)."""
+        dH = self._check_dH(dH)
+        cache = self._cache
+        Z, Cs, tanhC, T = cache["Z"], cache["Cs"], cache["tanhC"], cache["T"]
+        H = self.hidden_size
+        W_hT = np.ascontiguousarray(self.params["W_h"].T)
+        dZ = np.empty_like(Z)
+        dh_next = np.zeros_like(cache["h0"])
+        dc = np.zeros_like(cache["c0"])
+        for t in range(T - 1, -1, -1):
+            z = Z[t]
+            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            c_prev = Cs[t - 1] if t > 0 else cache["c0"]
+            dh = dH[t]
+            dh += dh_next
+            dz = dZ[t]
+            # output gate, then the cell: c reaches the loss through h_t and through c_{t+1}
+            np.multiply(dh, tanhC[t], out=dz[:, 3 * H:])
+            dz[:, 3 * H:] *= o * (1.0 - o)
+            dc += dh * o * (1.0 - tanhC[t] * tanhC[t])
+            np.multiply(dc, g, out=dz[:, :H])
+            dz[:, :H] *= i * (1.0 - i)
+            np.multiply(dc, c_prev, out=dz[:, H:2 * H])
+            dz[:, H:2 * H] *= f * (1.0 - f)
+            np.multiply(dc, i, out=dz[:, 2 * H:3 * H])
+            dz[:, 2 * H:3 * H] *= 1.0 - g * g
+            dc *= f
+            np.matmul(dz, W_hT, out=dh_next)
+        Hprev = np.concatenate([cache["h0"][None], cache["Hs"][:-1]])
+        dx = self._weight_grads(cache["X"], Hprev, dZ)
+        self.grads["b"] = dZ.sum(axis=(0, 1))
+        self.dh0, self.dc0 = dh_next, dc
+        return dx
+
+
+class GRU(_Recurrent):
+    """``keras.layers.GRU`` with its defaults (``reset_after=True``).
+
+    ``W_x`` (D, 3H) and ``W_h`` (H, 3H) hold the blocks z, r, h; ``b`` is (2, 3H): row 0 is
+    added to the input part, row 1 to the recurrent part. With a = x_t W_x + b[0] and
+    u = h_{t-1} W_h + b[1], split into blocks:
+
+        z = sigmoid(a_z + u_z)   r = sigmoid(a_r + u_r)   g = tanh(a_h + r * u_h)
+        h_t = z * h_{t-1} + (1 - z) * g
+
+    After ``forward``: ``gates`` is a dict ``z``, ``r``, ``g`` (candidate state), each
+    (N, T, H). After ``backward``: ``grads`` and ``dh0`` (N, H).
+    """
+
+    n_gates = 3
+    keras_class = "GRU"
+
+    def _initial_bias(self):
+        return np.zeros((2, 3 * self.hidden_size), dtype=self.dtype)
+
+    def _keras_kwargs(self):
+        return {"reset_after": True}
+
+    @classmethod
+    def _check_keras_config(cls, layer):
+        super()._check_keras_config(layer)
+        if not getattr(layer, "reset_after", True):
+            raise ValueError("only reset_after=True (Keras's default) is supported")
+
+    def forward(self, x, h0=None):
+        """x (N, T, D), h0 (N, H) or None (zeros) -> hidden states (N, T, H)."""
+        x = self._check_x(x)
+        N, T, _ = x.shape
+        H = self.hidden_size
+        h0 = self._check_state(h0, N, "h0")
+        W_h, b = self.params["W_h"], self.params["b"]
+        X, A = self._input_projection(x)
+        A += b[0]
+        Zg = np.empty((T, N, 3 * H), dtype=self.dtype)  # z, r, g after their activations
+        Uh = np.empty((T, N, H), dtype=self.dtype)  # u_h, needed for the gradient of r
+        Hs = np.empty((T, N, H), dtype=self.dtype)
+        u = np.empty((N, 3 * H), dtype=self.dtype)
+        h = h0
+        for t in range(T):
+            np.matmul(h, W_h, out=u)
+            u += b[1]
+            s = Zg[t]
+            np.add(A[t, :, :2 * H], u[:, :2 * H], out=s[:, :2 * H])
+            _sigmoid(s[:, :2 * H], out=s[:, :2 * H])
+            z, r, g = s[:, :H], s[:, H:2 * H], s[:, 2 * H:]
+            Uh[t] = u[:, 2 * H:]
+            np.multiply(r, Uh[t], out=g)
+            g += A[t, :, 2 * H:]
+            np.tanh(g, out=g)
+            # h = g + z * (h_prev - g)
+            np.subtract(h, g, out=Hs[t])
+            Hs[t] *= z
+            Hs[t] += g
+            h = Hs[t]
+        self._cache = {"X": X, "Zg": Zg, "Uh": Uh, "Hs": Hs, "h0": h0, "T": T, "N": N}
+        return Hs.transpose(1, 0, 2).copy()
+
+    @property
+    def gates(self):
+        """Gate activations of the last forward: dict z, r, g of (N, T, H)."""
+        if self._cache is None:
+            raise RuntimeError("no gates yet: call forward(x) first")
+        H = self.hidden_size
+        Zg = self._cache["Zg"]
+        return {k: Zg[:, :, j * H:(j + 1) * H].transpose(1, 0, 2).copy()
+                for j, k in enumerate("zrg")}
+
+    def backward(self, dH):
+        """dH (N, T, H) -> dx (N, T, D); fills ``grads`` and ``dh0`` (N, H)."""
+        dH = self._check_dH(dH)
+        cache = self._cache
+        Zg, Uh, Hs, T = cache["Zg"], cache["Uh"], cache["Hs"], cache["T"]
+        H = self.hidden_size
+        W_hT = np.ascontiguousarray(self.params["W_h"].T)
+        dA = np.empty_like(Zg)  # gradient w.r.t. x_t W_x + b[0]
+        dU = np.empty_like(Zg)  # gradient w.r.t. h_{t-1} W_h + b[1]
+        dh_next = np.zeros_like(cache["h0"])
+        for t in range(T - 1, -1, -1):
+            s = Zg[t]
+            z, r, g = s[:, :H], s[:, H:2 * H], s[:, 2 * H:]
+            h_prev = Hs[t - 1] if t > 0 else cache["h0"]
+            dh = dH[t]
+            dh += dh_next
+            da, du = dA[t], dU[t]
+            # candidate: dg * (1 - g^2), shared by a_h and (through r) u_h
+            np.multiply(dh, 1.0 - z, out=da[:, 2 * H:])
+            da[:, 2 * H:] *= 1.0 - g * g
+            np.multiply(da[:, 2 * H:], r, out=du[:, 2 * H:])
+            # update gate z
+            np.subtract(h_prev, g, out=da[:, :H])
+            da[:, :H] *= dh
+            da[:, :H] *= z * (1.0 - z)
+            # reset gate r
+            np.multiply(da[:, 2 * H:], Uh[t], out=da[:, H:2 * H])
+            da[:, H:2 * H] *= r * (1.0 - r)
+            du[:, :2 * H] = da[:, :2 * H]
+            np.matmul(du, W_hT, out=dh_next)
+            dh_next += dh * z
+        Hprev = np.concatenate([cache["h0"][None], Hs[:-1]])
+        dx = self._weight_grads(cache["X"], Hprev, dA, dU)
+        self.grads["b"] = np.stack([dA.sum(axis=(0, 1)), dU.sum(axis=(0, 1))])
+        self.dh0 = dh_next
+        return dx

@@ -1,0 +1,245 @@
+"""The NumPy recurrent layers: shapes, backprop through time, equality with Keras, bad input."""
+
+import numpy as np
+import pytest
+
+from course_utils.gradcheck import check_layer_gradients
+from course_utils.rnn import GRU, LSTM, SimpleRNN
+
+LAYERS = [SimpleRNN, LSTM, GRU]
+N, T, D, H = 3, 5, 4, 6
+
+
+def _initial_states(cls, rng, n=N, h=H, dtype=np.float32):
+    """Random non-zero initial state(s) as forward's positional arguments."""
+    states = [0.5 * rng.standard_normal((n, h)).astype(dtype)]
+    if cls.has_cell_state:
+        states.append(0.5 * rng.standard_normal((n, h)).astype(dtype))
+    return states
+
+
+def _randomise_bias(layer, rng):
+    b = layer.params["b"]
+    layer.params["b"] = (b + 0.3 * rng.standard_normal(b.shape)).astype(b.dtype)
+
+
+@pytest.mark.parametrize("cls", LAYERS)
+def test_shapes_dtypes_and_grad_keys(cls, rng):
+    layer = cls(D, H)
+    G = cls.n_gates
+    assert layer.params["W_x"].shape == (D, G * H)
+    assert layer.params["W_h"].shape == (H, G * H)
+    assert layer.params["b"].shape == ((2, 3 * H) if cls is GRU else (G * H,))
+    x = rng.standard_normal((N, T, D)).astype(np.float32)
+    out = layer.forward(x)
+    assert out.shape == (N, T, H) and out.dtype == np.float32
+    dx = layer.backward(np.ones_like(out))
+    assert dx.shape == (N, T, D) and dx.dtype == np.float32
+    assert layer.grads.keys() == layer.params.keys()
+    for k in layer.params:
+        assert layer.grads[k].shape == layer.params[k].shape
+        assert layer.grads[k].dtype == np.float32
+    assert layer.dh0.shape == (N, H)
+
+
+@pytest.mark.parametrize("cls", LAYERS)
+def test_float64_gradient_check(cls, rng):
+    layer = cls(D, H, dtype=np.float64, seed=3)
+    _randomise_bias(layer, rng)
+    x = rng.standard_normal((2, T, D))
+    errors = check_layer_gradients(layer, x, h0=0.5 * rng.standard_normal((2, H)))
+    expected = {"W_x", "W_h", "b", "x", "h0"} | ({"c0"} if cls is LSTM else set())
+    assert set(errors) == expected
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_simple_rnn_step_is_the_formula(rng):
+    layer = SimpleRNN(D, H, dtype=np.float64)
+    _randomise_bias(layer, rng)
+    x = rng.standard_normal((N, 2, D))
+    h0 = rng.standard_normal((N, H))
+    p = layer.params
+    h1 = np.tanh(x[:, 0] @ p["W_x"] + h0 @ p["W_h"] + p["b"])
+    h2 = np.tanh(x[:, 1] @ p["W_x"] + h1 @ p["W_h"] + p["b"])
+    np.testing.assert_allclose(layer.forward(x, h0), np.stack([h1, h2], axis=1), atol=1e-12)
+
+
+@pytest.mark.parametrize("cls", LAYERS)
+def test_h0_continues_a_sequence(cls, rng):
+    """Running in two chunks, the second starting from the first's last state, is one run."""
+    layer = cls(D, H, dtype=np.float64)
+    x = rng.standard_normal((N, T, D))
+    whole = layer.forward(x)
+    first = layer.forward(x[:, :2])
+    states = [first[:, -1]]
+    if cls is LSTM:
+        states.append(layer.cell_states[:, -1])
+    second = layer.forward(x[:, 2:], *states)
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, atol=1e-12)
+
+
+def test_lstm_gates_and_cell_states(rng):
+    layer = LSTM(D, H)
+    x = rng.standard_normal((N, T, D)).astype(np.float32)
+    h = layer.forward(x)
+    gates = layer.gates
+    assert set(gates) == {"i", "f", "g", "o"}
+    for k, v in gates.items():
+        assert v.shape == (N, T, H)
+        low = -1 if k == "g" else 0  # g is the tanh candidate, the others are sigmoids
+        assert v.min() >= low and v.max() <= 1
+    c = layer.cell_states
+    assert c.shape == (N, T, H)
+    np.testing.assert_allclose(h, gates["o"] * np.tanh(c), atol=1e-6)
+    # c_t = f * c_{t-1} + i * g, with c_0 = 0
+    np.testing.assert_allclose(c[:, 0], gates["i"][:, 0] * gates["g"][:, 0], atol=1e-6)
+    np.testing.assert_allclose(c[:, 1], gates["f"][:, 1] * c[:, 0]
+                               + gates["i"][:, 1] * gates["g"][:, 1], atol=1e-6)
+
+
+def test_gru_gates(rng):
+    layer = GRU(D, H)
+    x = rng.standard_normal((N, T, D)).astype(np.float32)
+    h = layer.forward(x)
+    gates = layer.gates
+    assert set(gates) == {"z", "r", "g"}
+    assert all(v.shape == (N, T, H) for v in gates.values())
+    # h_1 = z * h_0 + (1 - z) * g with h_0 = 0
+    np.testing.assert_allclose(h[:, 0], (1 - gates["z"][:, 0]) * gates["g"][:, 0], atol=1e-6)
+
+
+def test_backward_leaves_the_callers_arrays_alone(rng):
+    layer = SimpleRNN(D, H)
+    x = rng.standard_normal((1, T, D)).astype(np.float32)  # N = 1: transposes are no-copy views
+    x_before = x.copy()
+    out = layer.forward(x)
+    dH = rng.standard_normal(out.shape).astype(np.float32)
+    dH_before = dH.copy()
+    layer.backward(dH)
+    np.testing.assert_array_equal(dH, dH_before)
+    np.testing.assert_array_equal(x, x_before)
+    out[:] = 0  # the returned states are a copy: editing them must not change the cache
+    dx_again = layer.backward(dH)
+    layer.forward(x)
+    np.testing.assert_array_equal(layer.backward(dH), dx_again)
+
+
+@pytest.mark.parametrize("cls", LAYERS)
+def test_float64_input_to_float32_layer_stays_float32(cls, rng):
+    layer = cls(D, H)
+    out = layer.forward(rng.standard_normal((N, T, D)))  # float64 input
+    assert out.dtype == np.float32
+
+
+# ------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("cls", LAYERS)
+@pytest.mark.parametrize("shape", [(T, D), (N, T, D + 1), (N, T, D, 1), (0, T, D), (N, 0, D)])
+def test_bad_x_shape_names_the_expected_shape(cls, shape):
+    with pytest.raises(ValueError, match=rf"\(N, T, {D}\)"):
+        cls(D, H).forward(np.zeros(shape))
+
+
+@pytest.mark.parametrize("cls", LAYERS)
+def test_nan_input_and_bad_h0(cls, rng):
+    layer = cls(D, H)
+    x = rng.standard_normal((N, T, D))
+    bad = x.copy()
+    bad[1, 2, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        layer.forward(bad)
+    with pytest.raises(ValueError, match=rf"\({N}, {H}\)"):
+        layer.forward(x, np.zeros((N + 1, H)))
+    with pytest.raises(ValueError, match=rf"\({N}, {H}\)"):
+        layer.forward(x, np.zeros(H))
+    with pytest.raises(ValueError, match="NaN"):
+        layer.forward(x, np.full((N, H), np.nan))
+
+
+@pytest.mark.parametrize("cls", LAYERS)
+def test_backward_before_forward_and_bad_dH(cls, rng):
+    layer = cls(D, H)
+    with pytest.raises(RuntimeError, match="forward"):
+        layer.backward(np.zeros((N, T, H)))
+    layer.forward(rng.standard_normal((N, T, D)))
+    with pytest.raises(ValueError, match=rf"\({N}, {T}, {H}\)"):
+        layer.backward(np.zeros((N, T + 1, H)))
+
+
+@pytest.mark.parametrize("kwargs", [{"input_size": 0, "hidden_size": 3},
+                                    {"input_size": 2, "hidden_size": 2.5},
+                                    {"input_size": 2, "hidden_size": 3, "dtype": np.int32}])
+def test_bad_constructor_arguments(kwargs):
+    with pytest.raises(ValueError):
+        SimpleRNN(**kwargs)
+
+
+# ------------------------------------------------------------------------- Keras
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+
+
+def _keras_layer(cls, rng):
+    layer = getattr(keras.layers, cls.keras_class)(H, return_sequences=True)
+    layer.build((None, None, D))
+    w = layer.get_weights()
+    w[2] = (0.3 * rng.standard_normal(w[2].shape)).astype(np.float32)
+    layer.set_weights(w)
+    return layer
+
+
+@pytest.mark.parametrize("cls", LAYERS)
+def test_equal_to_keras_forward_and_backward(cls, rng):
+    kl = _keras_layer(cls, rng)
+    ours = cls.from_keras(kl)
+    x = rng.standard_normal((N, T, D)).astype(np.float32)
+    states = _initial_states(cls, rng)
+    x_t = tf.constant(x)
+    states_t = [tf.constant(s) for s in states]
+    with tf.GradientTape() as tape:
+        tape.watch([x_t, *states_t])
+        y = kl(x_t, initial_state=states_t)
+        R = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+        loss = tf.reduce_sum(y * R)
+    grads = tape.gradient(loss, [x_t, *states_t, *kl.trainable_weights])
+
+    out = ours.forward(x, *states)
+    assert np.abs(out - y.numpy()).max() < 1e-5
+    dx = ours.backward(R)
+    ours_grads = [dx, ours.dh0] + ([ours.dc0] if cls is LSTM else [])
+    ours_grads += [ours.grads["W_x"], ours.grads["W_h"], ours.grads["b"]]
+    for a, b in zip(ours_grads, grads, strict=True):
+        b = b.numpy()
+        assert a.shape == b.shape
+        # sums over N*T terms in float32: compare relative to the gradient's size
+        assert np.abs(a - b).max() <= 1e-5 * (1 + np.abs(b).max())
+
+
+@pytest.mark.parametrize("cls", LAYERS)
+def test_to_keras_round_trip(cls, rng):
+    ours = cls(D, H, seed=5)
+    _randomise_bias(ours, rng)
+    kl = ours.to_keras()
+    x = rng.standard_normal((N, T, D)).astype(np.float32)
+    assert np.abs(kl(x).numpy() - ours.forward(x)).max() < 1e-5
+    back = cls.from_keras(kl)
+    for k in ours.params:
+        np.testing.assert_array_equal(back.params[k], ours.params[k])
+    # and into an existing layer
+    other = _keras_layer(cls, rng)
+    ours.set_keras_weights(other)
+    assert np.abs(other(x).numpy() - ours.forward(x)).max() < 1e-5
+
+
+def test_from_keras_rejects_what_it_cannot_copy():
+    with pytest.raises(ValueError, match="SimpleRNN"):
+        SimpleRNN.from_keras(keras.layers.LSTM(3))
+    with pytest.raises(ValueError, match="not built"):
+        SimpleRNN.from_keras(keras.layers.SimpleRNN(3))
+    relu = keras.layers.SimpleRNN(3, activation="relu")
+    relu.build((None, None, 2))
+    with pytest.raises(ValueError, match="tanh"):
+        SimpleRNN.from_keras(relu)
+    old_gru = keras.layers.GRU(3, reset_after=False)
+    old_gru.build((None, None, 2))
+    with pytest.raises(ValueError, match="reset_after"):
+        GRU.from_keras(old_gru)
