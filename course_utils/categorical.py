@@ -1,0 +1,633 @@
+"""Categorical embeddings: one-hot versus learned vectors, and where a category ends up.
+
+Lesson 03 uses this module. It holds
+
+* a small table of facts (the 16 German state capitals and their coordinates) and simulators
+  for targets that depend on them (``simulate_travel_times``, ``simulate_shop_sales``);
+* ``CategoryIndex``, a vocabulary that turns category names into integer ids and handles a
+  category it never saw (an out-of-vocabulary bucket, or a ``ValueError`` naming it);
+* ``procrustes_align``: the rotation/reflection, scale and shift that best lays one point cloud
+  on another, used to compare a learned 2-D embedding with the real map;
+* small Keras model builders (one-hot input, ``Embedding`` input, a travel-time model) and the
+  figures the lesson shows.
+
+TensorFlow/Keras are imported inside the functions that need them, so the NumPy parts stay fast.
+
+Shapes: ``N`` rows, ``K`` categories, ``F`` numeric features, ``D`` embedding dimensions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Capital(NamedTuple):
+    """One German federal state and its capital, with the capital's position in degrees."""
+
+    state: str
+    city: str
+    lat: float  # degrees north
+    lon: float  # degrees east
+
+
+#: The 16 German federal states and their capitals (for the three city states the city itself).
+#: Source: approximate latitude/longitude of each state capital's city centre, rounded to
+#: 0.01 degrees (about 1 km); public geographic facts.
+GERMAN_STATE_CAPITALS: tuple[Capital, ...] = (
+    Capital("Baden-Württemberg", "Stuttgart", 48.78, 9.18),
+    Capital("Bavaria", "Munich", 48.14, 11.58),
+    Capital("Berlin", "Berlin", 52.52, 13.40),
+    Capital("Brandenburg", "Potsdam", 52.39, 13.06),
+    Capital("Bremen", "Bremen", 53.08, 8.80),
+    Capital("Hamburg", "Hamburg", 53.55, 9.99),
+    Capital("Hesse", "Wiesbaden", 50.08, 8.24),
+    Capital("Lower Saxony", "Hanover", 52.37, 9.73),
+    Capital("Mecklenburg-Vorpommern", "Schwerin", 53.63, 11.41),
+    Capital("North Rhine-Westphalia", "Düsseldorf", 51.23, 6.77),
+    Capital("Rhineland-Palatinate", "Mainz", 50.00, 8.27),
+    Capital("Saarland", "Saarbrücken", 49.24, 6.99),
+    Capital("Saxony", "Dresden", 51.05, 13.74),
+    Capital("Saxony-Anhalt", "Magdeburg", 52.13, 11.63),
+    Capital("Schleswig-Holstein", "Kiel", 54.32, 10.13),
+    Capital("Thuringia", "Erfurt", 50.98, 11.03),
+)
+
+_KM_PER_DEGREE_LAT = 111.2  # mean length of one degree of latitude on the Earth
+
+
+def capital_coordinates_km(capitals: Sequence[Capital] = GERMAN_STATE_CAPITALS) -> np.ndarray:
+    """Project the capitals onto a flat map in kilometres, centred on their mean.
+
+    An equirectangular projection at the mean latitude: good to about 1 % across a country the
+    size of Germany, plenty for comparing shapes.
+
+    Returns ``xy`` of shape ``(K, 2)``: column 0 is km east, column 1 is km north.
+    """
+    if len(capitals) < 2:
+        raise ValueError(f"need at least 2 capitals to make a map, got {len(capitals)}")
+    lat = np.array([c.lat for c in capitals], dtype=np.float64)
+    lon = np.array([c.lon for c in capitals], dtype=np.float64)
+    lat0, lon0 = lat.mean(), lon.mean()
+    # A degree of longitude shrinks with the cosine of the latitude.
+    east = (lon - lon0) * _KM_PER_DEGREE_LAT * np.cos(np.radians(lat0))
+    north = (lat - lat0) * _KM_PER_DEGREE_LAT
+    return np.stack([east, north], axis=1)
+
+
+def pairwise_distances(xy: np.ndarray) -> np.ndarray:
+    """Euclidean distances between all pairs of points: ``xy (K, D) -> (K, K)``."""
+    xy = np.asarray(xy, dtype=np.float64)
+    if xy.ndim != 2:
+        raise ValueError(f"xy must be a 2-D array (points, dims), got shape {xy.shape}")
+    diff = xy[:, None, :] - xy[None, :, :]
+    return np.sqrt((diff**2).sum(axis=-1))
+
+
+def simulate_travel_times(
+    xy_km: np.ndarray,
+    n_trips: int,
+    rng: np.random.Generator,
+    *,
+    detour: float = 1.3,
+    speed_kmh: float = 85.0,
+    overhead_h: float = 0.4,
+    noise: float = 0.15,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Simulate door-to-door car journeys between random pairs of distinct places.
+
+    A SIMULATION, not measured data: ``hours = (overhead_h + detour * distance / speed_kmh)``
+    times a log-normal traffic factor with spread ``noise``. Roads are longer than the straight
+    line (``detour``), and every trip pays a fixed ``overhead_h`` to get out of town.
+
+    Args:
+        xy_km: ``(K, 2)`` true positions in km.
+        n_trips: number of journeys ``N``.
+        rng: the NumPy generator that draws the trips and the traffic.
+
+    Returns:
+        ``origin (N,)`` int64, ``destination (N,)`` int64 (never equal to ``origin``),
+        ``hours (N,)`` float32.
+    """
+    xy_km = np.asarray(xy_km, dtype=np.float64)
+    if xy_km.ndim != 2 or xy_km.shape[0] < 2:
+        raise ValueError(f"xy_km must have shape (K >= 2, dims), got {xy_km.shape}")
+    if n_trips < 1:
+        raise ValueError(f"n_trips must be positive, got {n_trips}")
+    k = xy_km.shape[0]
+    origin = rng.integers(0, k, size=n_trips)
+    # Adding 1..K-1 modulo K picks a uniformly random *other* place.
+    destination = (origin + rng.integers(1, k, size=n_trips)) % k
+    typical = expected_travel_hours(
+        xy_km, origin, destination, detour=detour, speed_kmh=speed_kmh, overhead_h=overhead_h
+    )
+    hours = typical * rng.lognormal(0.0, noise, n_trips)
+    return origin.astype(np.int64), destination.astype(np.int64), hours.astype(np.float32)
+
+
+def expected_travel_hours(
+    xy_km: np.ndarray,
+    origin: np.ndarray,
+    destination: np.ndarray,
+    *,
+    detour: float = 1.3,
+    speed_kmh: float = 85.0,
+    overhead_h: float = 0.4,
+) -> np.ndarray:
+    """The traffic-free journey time of ``simulate_travel_times``: ``(N,)`` hours for the
+    ``origin (N,)`` / ``destination (N,)`` pairs of places in ``xy_km (K, 2)``."""
+    xy_km = np.asarray(xy_km, dtype=np.float64)
+    origin, destination = np.asarray(origin), np.asarray(destination)
+    k = xy_km.shape[0]
+    for name, ids in (("origin", origin), ("destination", destination)):
+        if ids.size and (ids.min() < 0 or ids.max() >= k):
+            raise ValueError(f"{name} ids must be in [0, {k}), got values from {ids.min()} to {ids.max()}")
+    distance = np.linalg.norm(xy_km[origin] - xy_km[destination], axis=-1)
+    return overhead_h + detour * distance / speed_kmh
+
+
+class ShopSales(NamedTuple):
+    """A simulated high-cardinality data set (see ``simulate_shop_sales``)."""
+
+    shop: np.ndarray  # (N,) int64 shop id in [0, K)
+    features: np.ndarray  # (N, F) float32 numeric features of the day
+    sales: np.ndarray  # (N,) float32 target
+    shop_traits: np.ndarray  # (K, 2) the hidden traits that drive each shop's sales
+
+
+def simulate_shop_sales(
+    n_shops: int, rows_per_shop: int, rng: np.random.Generator, *, noise: float = 0.5
+) -> ShopSales:
+    """Simulate daily sales of many small shops, each seen on only a few days.
+
+    A SIMULATION. Every shop has two hidden traits ``z (2,)``: how busy it is in general, and
+    how strongly it reacts to good weather. A day has ``F = 3`` standardised features
+    (weather, promotion, weekend). Sales are
+
+        ``1.0 * z0 + z1 * weather + 0.5 * promotion + 0.3 * weekend + 0.2 * weather * weekend``
+
+    plus Gaussian noise with standard deviation ``noise``. A model has to learn the two traits
+    of each shop from the shop's few rows.
+
+    Returns a ``ShopSales`` with ``N = n_shops * rows_per_shop`` rows in shop order.
+    """
+    if n_shops < 1 or rows_per_shop < 1:
+        raise ValueError(
+            f"n_shops and rows_per_shop must be positive, got {n_shops} and {rows_per_shop}"
+        )
+    traits = rng.normal(size=(n_shops, 2))
+    shop = np.repeat(np.arange(n_shops), rows_per_shop)
+    n = shop.size
+    weather = rng.normal(size=n)
+    promotion = (rng.random(n) < 0.3).astype(np.float64)
+    weekend = (rng.random(n) < 2 / 7).astype(np.float64)
+    z = traits[shop]
+    sales = (
+        z[:, 0]
+        + z[:, 1] * weather
+        + 0.5 * promotion
+        + 0.3 * weekend
+        + 0.2 * weather * weekend
+        + rng.normal(scale=noise, size=n)
+    )
+    features = np.stack([weather, promotion, weekend], axis=1)
+    return ShopSales(
+        shop.astype(np.int64), features.astype(np.float32), sales.astype(np.float32), traits
+    )
+
+
+def split_rows_per_category(
+    category: np.ndarray, n_valid_per_category: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hold out ``n_valid_per_category`` random rows of every category for validation.
+
+    Every category then appears in both parts, so validation measures how well a model learned
+    each category from its own few rows (not how it copes with unseen ones).
+
+    Args:
+        category: ``(N,)`` integer category of each row.
+
+    Returns:
+        ``train_idx (N_train,)`` and ``valid_idx (N_valid,)``, sorted row indices.
+    """
+    category = np.asarray(category)
+    if category.ndim != 1:
+        raise ValueError(f"category must be 1-D, got shape {category.shape}")
+    _, counts = np.unique(category, return_counts=True)
+    if counts.min() <= n_valid_per_category:
+        raise ValueError(
+            f"every category needs more than n_valid_per_category={n_valid_per_category} rows "
+            f"so that some are left to train on; the smallest has {counts.min()}"
+        )
+    # A random key per row, then rank rows within their category by that key.
+    order = np.lexsort((rng.random(category.size), category))
+    rank = np.empty(category.size, dtype=np.int64)
+    sorted_cat = category[order]
+    starts = np.flatnonzero(np.r_[True, sorted_cat[1:] != sorted_cat[:-1]])
+    run_start = np.repeat(starts, np.diff(np.r_[starts, category.size]))
+    rank[order] = np.arange(category.size) - run_start
+    valid = rank < n_valid_per_category
+    return np.flatnonzero(~valid), np.flatnonzero(valid)
+
+
+# --------------------------------------------------------------------------------------------
+# From names to ids, one-hot, and what to do with a category never seen in training
+# --------------------------------------------------------------------------------------------
+
+
+def one_hot(ids: np.ndarray, num_categories: int) -> np.ndarray:
+    """One-hot rows: ``ids (N,)`` ints in ``[0, num_categories)`` -> ``(N, num_categories)``."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"ids must be a 1-D integer array, got {ids.dtype} with shape {ids.shape}")
+    if ids.size and (ids.min() < 0 or ids.max() >= num_categories):
+        bad = ids[(ids < 0) | (ids >= num_categories)][0]
+        raise ValueError(f"id {bad} is outside [0, {num_categories}) (num_categories)")
+    out = np.zeros((ids.size, num_categories), dtype=np.float32)
+    out[np.arange(ids.size), ids] = 1.0
+    return out
+
+
+class CategoryIndex:
+    """A vocabulary for one categorical feature, with id 0 kept for "never seen".
+
+    ``CategoryIndex(values)`` assigns ids ``1..V`` to the distinct values (most frequent first,
+    ties in sorted order, so the ids do not depend on row order) and keeps id ``0`` as the
+    out-of-vocabulary (OOV) bucket. An ``Embedding`` over these ids needs
+    ``input_dim = len(index)`` = ``V + 1`` rows.
+
+    ``encode(values)`` raises a ``ValueError`` naming the unseen values by default;
+    ``encode(values, unknown="oov")`` maps them to ``OOV_ID`` instead. Either way no id can
+    reach an ``Embedding`` that is out of its range.
+    """
+
+    OOV_ID = 0
+    OOV_TOKEN = "<unseen>"
+
+    def __init__(self, values: Iterable, *, min_count: int = 1):
+        if min_count < 1:
+            raise ValueError(f"min_count must be at least 1, got {min_count}")
+        counts = Counter(values)
+        if not counts:
+            raise ValueError("cannot build a CategoryIndex from no values")
+        kept = [v for v, c in counts.items() if c >= min_count]
+        # Rare values (below min_count) share the OOV bucket with unseen ones.
+        kept.sort(key=lambda v: (-counts[v], str(v)))
+        self.categories: list = kept
+        self._id = {v: i + 1 for i, v in enumerate(kept)}
+
+    def __len__(self) -> int:
+        """Number of ids, including the OOV bucket: the ``Embedding`` ``input_dim``."""
+        return len(self.categories) + 1
+
+    def __contains__(self, value) -> bool:
+        return value in self._id
+
+    def encode(self, values: Iterable, *, unknown: str = "error") -> np.ndarray:
+        """Ids of ``values (N,)`` -> int64 ``(N,)``.
+
+        ``unknown="error"`` raises a ``ValueError`` listing the values not in the vocabulary;
+        ``unknown="oov"`` maps them to ``OOV_ID`` (0).
+        """
+        if unknown not in ("error", "oov"):
+            raise ValueError(f'unknown must be "error" or "oov", got {unknown!r}')
+        values = list(values)
+        ids = np.fromiter((self._id.get(v, self.OOV_ID) for v in values), np.int64, len(values))
+        if unknown == "error" and (ids == self.OOV_ID).any():
+            unseen = sorted({str(v) for v, i in zip(values, ids, strict=True) if i == self.OOV_ID})
+            shown = ", ".join(repr(u) for u in unseen[:5]) + (" ..." if len(unseen) > 5 else "")
+            raise ValueError(
+                f"{len(unseen)} categor{'y' if len(unseen) == 1 else 'ies'} not seen in "
+                f"training: {shown}; expected one of the {len(self.categories)} known "
+                'categories, or call encode(..., unknown="oov") to map them to the OOV bucket'
+            )
+        return ids
+
+    def decode(self, ids: Iterable[int]) -> list:
+        """Values of ``ids (N,)``; ``OOV_ID`` decodes to ``OOV_TOKEN``."""
+        out = []
+        for i in ids:
+            i = int(i)
+            if not 0 <= i < len(self):
+                raise ValueError(f"id {i} is outside [0, {len(self)})")
+            out.append(self.OOV_TOKEN if i == self.OOV_ID else self.categories[i - 1])
+        return out
+
+
+def replace_with_oov(ids: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Copy of ``ids (N,)`` with a random fraction ``rate`` set to ``CategoryIndex.OOV_ID``.
+
+    Training on a few such rows teaches the OOV bucket's embedding what an "average" category
+    looks like, so an unseen category later gets a sensible prediction instead of an untrained
+    random vector.
+    """
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"rate must be in [0, 1), got {rate}")
+    ids = np.array(ids, dtype=np.int64, copy=True)
+    ids[rng.random(ids.shape) < rate] = CategoryIndex.OOV_ID
+    return ids
+
+
+# --------------------------------------------------------------------------------------------
+# Orthogonal Procrustes: compare two maps up to rotation, reflection, scale and shift
+# --------------------------------------------------------------------------------------------
+
+
+class Procrustes(NamedTuple):
+    """``aligned = scale * source @ rotation + shift`` is the best fit to the target."""
+
+    aligned: np.ndarray  # (K, D) the source after alignment
+    rotation: np.ndarray  # (D, D) orthogonal: a rotation, possibly with a reflection
+    scale: float
+    shift: np.ndarray  # (D,)
+    rmse: float  # root mean squared distance between aligned and target points
+
+
+def procrustes_align(source: np.ndarray, target: np.ndarray, *, scale: bool = True) -> Procrustes:
+    """Rotate/reflect, scale and shift ``source (K, D)`` to lie as close as possible to
+    ``target (K, D)`` (least squares over the ``K`` matched points).
+
+    The classic solution: centre both clouds, take the SVD ``U S V^T`` of ``A^T B`` (A the
+    centred source, B the centred target); the best orthogonal map is ``R = U V^T`` and the best
+    scale is ``sum(S) / ||A||^2``. Reflections are allowed on purpose: an embedding has no
+    reason to prefer a map over its mirror image.
+    """
+    a = np.asarray(source, dtype=np.float64)
+    b = np.asarray(target, dtype=np.float64)
+    if a.ndim != 2 or a.shape != b.shape:
+        raise ValueError(
+            f"source and target must be 2-D arrays of the same shape (points, dims), got "
+            f"{a.shape} and {b.shape}"
+        )
+    if a.shape[0] < 2:
+        raise ValueError(f"need at least 2 matched points, got {a.shape[0]}")
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    a0, b0 = a - mu_a, b - mu_b
+    norm_a = (a0**2).sum()
+    if norm_a == 0.0:
+        raise ValueError("source points are all identical: there is no shape to align")
+    u, s, vt = np.linalg.svd(a0.T @ b0)
+    rotation = u @ vt
+    k = s.sum() / norm_a if scale else 1.0
+    shift = mu_b - k * mu_a @ rotation
+    aligned = k * a @ rotation + shift
+    rmse = float(np.sqrt(((aligned - b) ** 2).sum(axis=1).mean()))
+    return Procrustes(aligned, rotation, float(k), shift, rmse)
+
+
+def random_alignment_errors(
+    target: np.ndarray, n_draws: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Procrustes RMSE of ``n_draws`` random embeddings aligned to ``target (K, D)``.
+
+    Each draw is ``K`` standard-normal points in ``D`` dimensions: what an untrained embedding
+    looks like. The errors ``(n_draws,)`` are the baseline a learned map has to beat; the
+    best-fitting scale makes the random points' own size irrelevant.
+    """
+    target = np.asarray(target, dtype=np.float64)
+    if target.ndim != 2:
+        raise ValueError(f"target must have shape (points, dims), got {target.shape}")
+    if n_draws < 1:
+        raise ValueError(f"n_draws must be positive, got {n_draws}")
+    return np.array(
+        [procrustes_align(rng.normal(size=target.shape), target).rmse for _ in range(n_draws)]
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Keras models
+# --------------------------------------------------------------------------------------------
+
+
+def build_travel_time_model(num_places: int, dim: int = 2, *, learning_rate: float = 0.05):
+    """A model that must place every city on a learned ``dim``-D map to predict travel times.
+
+    Inputs ``origin (N,)`` and ``destination (N,)`` share one ``Embedding(num_places, dim)``
+    named ``"position"``; the prediction is ``w * ||e_origin - e_destination|| + b`` hours.
+    The only way to fit the times is to put cities that are far apart far apart, so the
+    embedding becomes a map (up to rotation, reflection, scale and shift).
+
+    Returns a compiled ``keras.Model`` with inputs ``[origin, destination]`` and output
+    ``hours (N, 1)``.
+    """
+    import keras
+
+    if num_places < 2 or dim < 1:
+        raise ValueError(f"need num_places >= 2 and dim >= 1, got {num_places} and {dim}")
+    origin = keras.Input(shape=(), dtype="int32", name="origin")
+    destination = keras.Input(shape=(), dtype="int32", name="destination")
+    position = keras.layers.Embedding(
+        num_places, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
+        name="position",
+    )
+    diff = position(origin) - position(destination)
+    # The small constant keeps the gradient of sqrt finite if two cities land on one spot.
+    distance = keras.ops.sqrt(keras.ops.sum(diff**2, axis=-1, keepdims=True) + 1e-6)
+    hours = keras.layers.Dense(1, name="hours_per_unit")(distance)
+    model = keras.Model([origin, destination], hours, name="travel_time")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=["mae"])
+    return model
+
+
+def build_onehot_model(
+    num_categories: int, num_features: int, *, hidden: int = 32, learning_rate: float = 0.01
+):
+    """Category as a one-hot vector, concatenated with the numeric features, into an MLP.
+
+    Inputs ``category (N,)`` int and ``features (N, F)``; output ``(N, 1)``. The first
+    ``Dense`` layer holds ``hidden`` weights per category: in effect a ``hidden``-D embedding
+    that nothing keeps small.
+    """
+    import keras
+
+    _check_model_sizes(num_categories, num_features, hidden)
+    category = keras.Input(shape=(), dtype="int32", name="category")
+    features = keras.Input(shape=(num_features,), name="features")
+    onehot = keras.layers.CategoryEncoding(num_categories, output_mode="one_hot", name="one_hot")
+    x = keras.layers.Concatenate()([onehot(category), features])
+    x = keras.layers.Dense(hidden, activation="relu", name="hidden")(x)
+    out = keras.layers.Dense(1, name="out")(x)
+    model = keras.Model([category, features], out, name="one_hot_mlp")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=["mae"])
+    return model
+
+
+def build_embedding_model(
+    num_categories: int,
+    num_features: int,
+    *,
+    dim: int = 2,
+    hidden: int = 32,
+    learning_rate: float = 0.01,
+):
+    """Category through a learned ``Embedding(num_categories, dim)``, then the same MLP.
+
+    Inputs ``category (N,)`` int and ``features (N, F)``; output ``(N, 1)``. Each category
+    owns only ``dim`` numbers; the ``hidden`` layer is shared by all categories.
+    """
+    import keras
+
+    _check_model_sizes(num_categories, num_features, hidden)
+    if dim < 1:
+        raise ValueError(f"dim must be positive, got {dim}")
+    category = keras.Input(shape=(), dtype="int32", name="category")
+    features = keras.Input(shape=(num_features,), name="features")
+    vector = keras.layers.Embedding(num_categories, dim, name="embedding")(category)
+    x = keras.layers.Concatenate()([vector, features])
+    x = keras.layers.Dense(hidden, activation="relu", name="hidden")(x)
+    out = keras.layers.Dense(1, name="out")(x)
+    model = keras.Model([category, features], out, name="embedding_mlp")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=["mae"])
+    return model
+
+
+def _check_model_sizes(num_categories: int, num_features: int, hidden: int) -> None:
+    if num_categories < 1 or num_features < 0 or hidden < 1:
+        raise ValueError(
+            "need num_categories >= 1, num_features >= 0 and hidden >= 1, got "
+            f"{num_categories}, {num_features} and {hidden}"
+        )
+
+
+def fit_with_progress(
+    model, x, y, *, validation_data, epochs: int, batch_size: int, desc: str = "training"
+) -> dict[str, list[float]]:
+    """``model.fit`` with one ``tqdm`` bar over the epochs instead of Keras' per-batch log.
+
+    Returns the history dict (``"loss"``, ``"val_loss"``, ... -> one float per epoch).
+    """
+    import keras
+    from tqdm.auto import tqdm
+
+    if epochs < 1:
+        raise ValueError(f"epochs must be positive, got {epochs}")
+    bar = tqdm(total=epochs, desc=desc, unit="epoch")
+
+    class _Bar(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            bar.update(1)
+            if logs and "val_loss" in logs:
+                bar.set_postfix(val_loss=f"{logs['val_loss']:.3f}")
+
+    try:
+        history = model.fit(
+            x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
+            verbose=0, callbacks=[_Bar()],
+        )
+    finally:
+        bar.close()
+    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------
+
+
+def draw_onehot_lookup(path) -> None:
+    """Diagram: a one-hot row times a weight matrix picks out one row (what ``Embedding`` does)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    k, d, hot = 6, 3, 3
+    fig, ax = plt.subplots(figsize=(8.0, 3.2))
+
+    def grid(x0, y0, rows, cols, fill, label):
+        for r in range(rows):
+            for c in range(cols):
+                ax.add_patch(Rectangle((x0 + c, y0 - r - 1), 1, 1, facecolor=fill(r, c),
+                                       edgecolor="0.3", linewidth=0.8))
+        ax.text(x0 + cols / 2, y0 + 0.35, label, ha="center", va="bottom", fontsize=10)
+
+    highlight, plain, weight = "#f4a259", "white", "#cfe3f3"
+    # One-hot row (1 x K), drawn as a column-wise strip so it reads left to right.
+    grid(0, -2, 1, k, lambda r, c: highlight if c == hot else plain, f"one-hot (1 x K={k})")
+    for c in range(k):
+        ax.text(c + 0.5, -2.5, "1" if c == hot else "0", ha="center", va="center")
+    ax.text(k + 0.6, -2.5, "x", ha="center", va="center", fontsize=16)
+    grid(k + 1.2, 0.5, k, d, lambda r, c: highlight if r == hot else weight, f"W (K x D={d})")
+    ax.text(k + d + 1.8, -2.5, "=", ha="center", va="center", fontsize=16)
+    grid(k + d + 2.4, -2, 1, d, lambda r, c: highlight, "row 3 of W (1 x D)")
+    ax.text(k + d + 2.4 + d / 2, -3.6, "Embedding(K, D) looks up row 3\ndirectly: no multiply",
+            ha="center", va="top", fontsize=9)
+    ax.set_xlim(-0.3, k + 2 * d + 2.8)
+    ax.set_ylim(-k, 1.3)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def draw_german_map(
+    path, true_xy: np.ndarray, learned_xy: np.ndarray, names: Sequence[str], aligned_xy: np.ndarray
+) -> None:
+    """Three panels: the real map ``true_xy (K, 2)`` km, the raw learned embedding
+    ``learned_xy (K, 2)``, and the Procrustes-aligned embedding ``aligned_xy (K, 2)`` on top of
+    the real positions (a grey line joins each city to where the model put it)."""
+    import matplotlib.pyplot as plt
+
+    true_xy, learned_xy, aligned_xy = (np.asarray(a) for a in (true_xy, learned_xy, aligned_xy))
+    if not (true_xy.shape == learned_xy.shape == aligned_xy.shape == (len(names), 2)):
+        raise ValueError(
+            f"expected three (K, 2) arrays with K={len(names)} names, got {true_xy.shape}, "
+            f"{learned_xy.shape} and {aligned_xy.shape}"
+        )
+    fig, axes = plt.subplots(1, 3, figsize=(13.0, 5.0))
+    panels = [(true_xy, "Real map (km)"), (learned_xy, "Learned embedding, as trained")]
+    for ax, (pts, title) in zip(axes[:2], panels, strict=True):
+        ax.scatter(pts[:, 0], pts[:, 1], color="#1f77b4", s=25)
+        for (x, y), name in zip(pts, names, strict=True):
+            ax.annotate(name, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
+        ax.set_title(title)
+    ax = axes[2]
+    for t, a in zip(true_xy, aligned_xy, strict=True):
+        ax.plot([t[0], a[0]], [t[1], a[1]], color="0.6", linewidth=1)
+    ax.scatter(true_xy[:, 0], true_xy[:, 1], facecolors="none", edgecolors="k", s=45,
+               label="real")
+    ax.scatter(aligned_xy[:, 0], aligned_xy[:, 1], color="#d62728", s=18,
+               label="learned, after Procrustes")
+    for (x, y), name in zip(true_xy, names, strict=True):
+        ax.annotate(name, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
+    ax.set_title("Aligned to the real map (km)")
+    ax.legend(loc="lower left", fontsize=8)
+    for ax in (axes[0], axes[2]):
+        ax.set_aspect("equal")
+        ax.set_xlabel("km east")
+        ax.set_ylabel("km north")
+    axes[1].set_aspect("equal")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float | None = None):
+    """Training (dashed) and validation (solid) MSE per epoch, one colour per model.
+
+    ``histories`` maps a model name to its ``fit_with_progress`` history. ``noise_floor`` draws
+    the MSE of a perfect model (the simulated noise variance) as a dotted line.
+    """
+    import matplotlib.pyplot as plt
+
+    if not histories:
+        raise ValueError("histories is empty: nothing to plot")
+    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    for (name, h), colour in zip(histories.items(), ["#d62728", "#1f77b4", "#2ca02c"],
+                                 strict=False):
+        if "loss" not in h or "val_loss" not in h:
+            raise ValueError(f"history {name!r} needs 'loss' and 'val_loss', has {sorted(h)}")
+        epochs = np.arange(1, len(h["loss"]) + 1)
+        ax.plot(epochs, h["loss"], "--", color=colour, label=f"{name}: training")
+        ax.plot(epochs, h["val_loss"], "-", color=colour, label=f"{name}: validation")
+    if noise_floor is not None:
+        ax.axhline(noise_floor, color="k", linestyle=":", label="noise floor (perfect model)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean squared error")
+    ax.set_ylim(0, 2.0)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
