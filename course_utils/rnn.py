@@ -19,9 +19,71 @@ contiguous block: the loop over time then reads and writes whole arrays in place
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
+import glob
+import os
+
 import numpy as np
 
 __all__ = ["GRU", "LSTM", "SimpleRNN"]
+
+
+def _find_openblas_thread_control():
+    """(set, get) for the thread count of NumPy's own OpenBLAS, or None where not found."""
+    numpy_dir = os.path.dirname(np.__file__)
+    patterns = [os.path.join(numpy_dir, os.pardir, "numpy.libs", "*openblas*"),
+                os.path.join(numpy_dir, ".dylibs", "*openblas*")]
+    for path in sorted(p for pattern in patterns for p in glob.glob(pattern)):
+        try:
+            lib = ctypes.CDLL(path)  # already loaded by NumPy: this returns the same library
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas_", "openblas_"):
+            for suffix in ("64_", "_64_", ""):
+                setter = getattr(lib, f"{prefix}set_num_threads{suffix}", None)
+                getter = getattr(lib, f"{prefix}get_num_threads{suffix}", None)
+                if setter is not None and getter is not None:
+                    getter.restype = ctypes.c_int
+                    return setter, getter
+    return None
+
+
+_OPENBLAS = _find_openblas_thread_control()
+
+
+@contextlib.contextmanager
+def _blas_threads(n):
+    """Run NumPy's OpenBLAS with ``n`` threads inside the block (no-op when not found).
+
+    Why one thread by default: the recurrence multiplies a small (N, H) state by W_h once per
+    time step, where BLAS threads spend longer waiting for each other than computing; and on a
+    busy 2-core machine (a laptop with a browser open, or several jobs at once) even the big
+    products ran 3x slower with two threads than with one, because each thread keeps waiting
+    for the other to be scheduled. Set ``<Layer>.blas_threads = None`` to keep NumPy's setting.
+    """
+    if _OPENBLAS is None or n is None:
+        yield
+        return
+    setter, getter = _OPENBLAS
+    before = getter()
+    setter(n)
+    try:
+        yield
+    finally:
+        setter(before)
+
+
+def _with_blas_threads(method):
+    """Run a layer method under ``_blas_threads(self.blas_threads)``."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with _blas_threads(self.blas_threads):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _sigmoid(a, out=None):
@@ -57,6 +119,8 @@ class _Recurrent:
     keras_class = ""
     #: True for the LSTM: forward also takes c0, backward also fills dc0
     has_cell_state = False
+    #: OpenBLAS threads used inside forward and backward (None: leave NumPy's setting alone)
+    blas_threads = 1
 
     def __init__(self, input_size, hidden_size, *, seed=0, dtype=np.float32):
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
@@ -223,6 +287,7 @@ class SimpleRNN(_Recurrent):
 
     keras_class = "SimpleRNN"
 
+    @_with_blas_threads
     def forward(self, x, h0=None):
         """x (N, T, D), h0 (N, H) or None (zeros) -> hidden states (N, T, H)."""
         x = self._check_x(x)
@@ -242,6 +307,7 @@ class SimpleRNN(_Recurrent):
         self._cache = {"X": X, "Hs": Hs, "h0": h0, "T": T, "N": N}
         return Hs.transpose(1, 0, 2).copy()
 
+    @_with_blas_threads
     def backward(self, dH):
         """dH (N, T, H) -> dx (N, T, D); fills ``grads`` and ``dh0`` (N, H)."""
         dH = self._check_dH(dH)
@@ -282,6 +348,7 @@ class LSTM(_Recurrent):
         b[H:2 * H] = 1.0  # Keras's unit_forget_bias: remember by default at the start
         return b
 
+    @_with_blas_threads
     def forward(self, x, h0=None, c0=None):
         """x (N, T, D), h0 and c0 (N, H) or None (zeros) -> hidden states (N, T, H)."""
         x = self._check_x(x)
@@ -332,6 +399,7 @@ class LSTM(_Recurrent):
             raise RuntimeError("no cell states yet: call forward(x) first")
         return self._cache["Cs"].transpose(1, 0, 2).copy()
 
+    @_with_blas_threads
     def backward(self, dH):
         """dH (N, T, H) -> dx (N, T, D); fills ``grads``, ``dh0`` and ``dc0`` (N, H)."""
         dH = self._check_dH(dH)
@@ -397,6 +465,7 @@ class GRU(_Recurrent):
         if not getattr(layer, "reset_after", True):
             raise ValueError("only reset_after=True (Keras's default) is supported")
 
+    @_with_blas_threads
     def forward(self, x, h0=None):
         """x (N, T, D), h0 (N, H) or None (zeros) -> hidden states (N, T, H)."""
         x = self._check_x(x)
@@ -440,6 +509,7 @@ class GRU(_Recurrent):
         return {k: Zg[:, :, j * H:(j + 1) * H].transpose(1, 0, 2).copy()
                 for j, k in enumerate("zrg")}
 
+    @_with_blas_threads
     def backward(self, dH):
         """dH (N, T, H) -> dx (N, T, D); fills ``grads`` and ``dh0`` (N, H)."""
         dH = self._check_dH(dH)

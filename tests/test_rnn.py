@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from course_utils import rnn
 from course_utils.gradcheck import check_layer_gradients
 from course_utils.rnn import GRU, LSTM, SimpleRNN
 
@@ -129,6 +130,20 @@ def test_float64_input_to_float32_layer_stays_float32(cls, rng):
     layer = cls(D, H)
     out = layer.forward(rng.standard_normal((N, T, D)))  # float64 input
     assert out.dtype == np.float32
+
+
+def test_blas_thread_setting_is_restored(rng):
+    """forward/backward run BLAS single-threaded but give NumPy its setting back, even on error."""
+    if rnn._OPENBLAS is None:
+        pytest.skip("NumPy's OpenBLAS thread control not found: blas_threads is a no-op here")
+    _, get_threads = rnn._OPENBLAS
+    before = get_threads()
+    layer = SimpleRNN(D, H)
+    layer.forward(rng.standard_normal((N, T, D)))
+    assert get_threads() == before
+    with pytest.raises(ValueError):
+        layer.forward(np.zeros((N, T)))
+    assert get_threads() == before
 
 
 # ------------------------------------------------------------------------- bad input
