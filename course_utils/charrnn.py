@@ -1,0 +1,924 @@
+"""Character-level language models: predict the next character, then write text with them.
+
+The pieces, in the order a lesson uses them:
+
+- ``CharVocab``: the characters of a corpus, ``encode`` (str -> ids) and ``decode`` (ids -> str).
+- ``train_val_split``: the corpus as ids, cut into a training head and a validation tail.
+- ``StreamBatches``: the training text as B parallel streams read T characters at a time, so
+  that batch k+1 of stream b continues exactly where batch k stopped and the hidden state can
+  be carried across batches (truncated backpropagation through time).
+- ``LectureCharRNN``: the lecture's algorithm (one sequence at a time, one-hot column vectors,
+  a Python loop over time, Adagrad) restated compactly, as the baseline to beat.
+- ``CharRNN``: the same maths batched: one-hot input, ``course_utils.rnn.SimpleRNN``, a softmax
+  output layer, in float32.
+- ``softmax_cross_entropy``, ``clip_gradients``, ``Adagrad``, ``Adam``, ``train``: learning.
+- ``evaluate``, ``sample``, ``corpus_word_share``: how good is it, and what does it write.
+- ``build_keras_char_model``, ``train_keras``, ``KerasCharModel``: the same task in Keras.
+
+Every model here speaks one protocol, so evaluation and sampling work for all of them:
+``initial_state(N)`` and ``forward(ids, state) -> (logits, state)`` with ids (N, T) integers
+and logits (N, T, V). Losses are in nats per character (natural log); divide by ln 2 for bits.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from course_utils.gradcheck import numerical_gradient, relative_error
+from course_utils.rnn import LSTM, SimpleRNN
+
+__all__ = [
+    "Adagrad",
+    "Adam",
+    "CharRNN",
+    "CharVocab",
+    "History",
+    "KerasCharModel",
+    "LectureCharRNN",
+    "StreamBatches",
+    "bits_per_char",
+    "build_keras_char_model",
+    "check_char_model_gradients",
+    "clip_gradients",
+    "corpus_word_share",
+    "corpus_words",
+    "draw_stream_batches",
+    "evaluate",
+    "gemm_gflops",
+    "sample",
+    "softmax_cross_entropy",
+    "train",
+    "train_keras",
+    "train_val_split",
+]
+
+LN2 = math.log(2.0)
+
+
+def bits_per_char(nats):
+    """A loss in nats per character expressed in bits per character (divide by ln 2)."""
+    return nats / LN2
+
+
+def _check_int(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Vocabulary and batches
+# --------------------------------------------------------------------------------------------
+
+
+class CharVocab:
+    """The sorted set of characters of a text, and the maps between characters and ids.
+
+    ``encode(text)`` -> int32 ids of shape (len(text),); ``decode(ids)`` -> str.
+    Sorted, so the same corpus always gives the same ids (``set`` order is not stable).
+    """
+
+    def __init__(self, text):
+        if not isinstance(text, str):
+            raise ValueError(f"text must be a str, got {type(text).__name__}")
+        if not text:
+            raise ValueError("text is empty: a vocabulary needs at least one character")
+        self.chars = sorted(set(text))
+        self.stoi = {c: i for i, c in enumerate(self.chars)}
+        self._itos = np.array(self.chars)
+
+    def __len__(self):
+        return len(self.chars)
+
+    @property
+    def size(self):
+        """V, the number of distinct characters."""
+        return len(self.chars)
+
+    def __repr__(self):
+        return f"CharVocab(size={self.size})"
+
+    def encode(self, text):
+        """str of length L -> int32 ids (L,). Unknown characters raise a ValueError."""
+        if not isinstance(text, str):
+            raise ValueError(f"text must be a str, got {type(text).__name__}")
+        unknown = sorted(set(text) - self.stoi.keys())
+        if unknown:
+            shown = ", ".join(repr(c) for c in unknown[:10])
+            raise ValueError(f"{len(unknown)} character(s) not in the vocabulary: {shown}; "
+                             f"the vocabulary has the {self.size} characters of the training text")
+        # a lookup table over code points is ~50x faster than a dict per character
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        if codes.size == 0:
+            return np.zeros(0, dtype=np.int32)
+        table = np.full(int(codes.max()) + 1, -1, dtype=np.int32)
+        for c, i in self.stoi.items():
+            if ord(c) < table.size:
+                table[ord(c)] = i
+        return table[codes]
+
+    def decode(self, ids):
+        """Integer ids, any 1-D sequence of length L -> str of length L."""
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or (ids.size and not np.issubdtype(ids.dtype, np.integer)):
+            raise ValueError(f"ids must be a 1-D sequence of integers, got shape {ids.shape} "
+                             f"and dtype {ids.dtype}")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.size):
+            raise ValueError(f"ids must lie in [0, {self.size}), got values from {ids.min()} "
+                             f"to {ids.max()}")
+        return "".join(self._itos[ids]) if ids.size else ""
+
+
+def train_val_split(ids, val_fraction=0.1):
+    """ids (L,) -> (train ids (L - n_val,), validation ids (n_val,)), the validation part last.
+
+    A contiguous tail rather than random characters: the model must not have seen the
+    surrounding text of a validation character, or validation would measure memory.
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"ids must be a 1-D integer array, got shape {ids.shape}, "
+                         f"dtype {ids.dtype}")
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be strictly between 0 and 1, got {val_fraction}")
+    n_val = int(round(len(ids) * val_fraction))
+    if n_val < 2 or len(ids) - n_val < 2:
+        raise ValueError(f"{len(ids)} characters are too few to split with val_fraction="
+                         f"{val_fraction}: each part needs at least 2")
+    return ids[:-n_val], ids[-n_val:]
+
+
+class StreamBatches:
+    """Iterate over text as ``batch_size`` parallel streams, ``seq_len`` characters at a time.
+
+    The ids (L,) are cut into B equal streams of S = (L - 1) // B characters; stream b covers
+    ids[b*S : (b+1)*S] and its targets are the same characters shifted by one. Batch k is
+    columns [k*T, (k+1)*T) of every stream: ``x`` (B, T) and ``y`` (B, T) int32 with
+    ``y[:, t]`` the character after ``x[:, t]``. Row b of batch k+1 continues row b of batch
+    k, so the last hidden state of one batch is the right initial state for the next.
+    One pass (``for x, y in batches``) gives ``len(batches)`` batches.
+    """
+
+    def __init__(self, ids, batch_size, seq_len):
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"ids must be a 1-D integer array, got shape {ids.shape}, "
+                             f"dtype {ids.dtype}")
+        B = _check_int("batch_size", batch_size)
+        T = _check_int("seq_len", seq_len)
+        if T >= len(ids):
+            raise ValueError(f"seq_len={T} is longer than the text: {len(ids)} characters give "
+                             f"at most {len(ids) - 1} input/target pairs")
+        S = (len(ids) - 1) // B
+        if S < T:
+            raise ValueError(f"{len(ids)} characters split into batch_size={B} streams leave "
+                             f"{S} per stream, fewer than seq_len={T}: use fewer streams or "
+                             "shorter sequences")
+        self.batch_size, self.seq_len, self.stream_len = B, T, S
+        n = (S // T) * T  # whole windows only
+        self.x = np.ascontiguousarray(ids[:B * S].reshape(B, S)[:, :n], dtype=np.int32)
+        self.y = np.ascontiguousarray(ids[1:B * S + 1].reshape(B, S)[:, :n], dtype=np.int32)
+
+    def __len__(self):
+        return self.x.shape[1] // self.seq_len
+
+    @property
+    def chars_per_batch(self):
+        return self.batch_size * self.seq_len
+
+    def __getitem__(self, k):
+        if not -len(self) <= k < len(self):
+            raise IndexError(f"batch {k} out of range for {len(self)} batches")
+        k %= len(self)
+        T = self.seq_len
+        return self.x[:, k * T:(k + 1) * T], self.y[:, k * T:(k + 1) * T]
+
+    def __iter__(self):
+        for k in range(len(self)):
+            yield self[k]
+
+
+# --------------------------------------------------------------------------------------------
+# Loss, clipping, optimisers
+# --------------------------------------------------------------------------------------------
+
+
+def softmax_cross_entropy(logits, targets):
+    """Mean cross-entropy (nats) of softmax(logits) against integer targets, and its gradient.
+
+    logits (M, V) or (N, T, V); targets of the leading shape, (M,) or (N, T), in [0, V).
+    Returns ``(loss, dlogits)`` with dlogits shaped like logits: d loss / d logits.
+    Stable for any logits: the row maximum is subtracted before ``exp`` (the softmax does not
+    change), and the log of the normaliser is taken directly (log-sum-exp), never log(p).
+    """
+    logits = np.asarray(logits)
+    targets = np.asarray(targets)
+    if logits.ndim < 2 or targets.shape != logits.shape[:-1]:
+        raise ValueError(f"targets must have the shape of logits without its last axis: "
+                         f"logits {logits.shape}, targets {targets.shape}")
+    V = logits.shape[-1]
+    if targets.size and (targets.min() < 0 or targets.max() >= V):
+        raise ValueError(f"targets must lie in [0, {V})")
+    z = logits.reshape(-1, V)
+    y = targets.reshape(-1)
+    M = z.shape[0]
+    rows = np.arange(M)
+    p = z - z.max(axis=1, keepdims=True)
+    target_z = p[rows, y]
+    np.exp(p, out=p)
+    s = p.sum(axis=1)
+    loss = float(np.mean(np.log(s, dtype=np.float64) - target_z))
+    p /= s[:, None]
+    p[rows, y] -= 1.0
+    p /= M
+    return loss, p.reshape(logits.shape)
+
+
+def clip_gradients(grads, *, max_norm=None, max_value=None):
+    """Clip a dict of gradient arrays in place; returns their global L2 norm before clipping.
+
+    ``max_norm``: rescale every array by the same factor so the global norm is <= max_norm
+    (keeps the direction). ``max_value``: clip each element to [-max_value, max_value], as the
+    lecture does. Either, both or neither.
+    """
+    norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+    if max_norm is not None:
+        if not max_norm > 0:
+            raise ValueError(f"max_norm must be positive, got {max_norm}")
+        if norm > max_norm:
+            for g in grads.values():
+                g *= max_norm / norm
+    if max_value is not None:
+        if not max_value > 0:
+            raise ValueError(f"max_value must be positive, got {max_value}")
+        for g in grads.values():
+            np.clip(g, -max_value, max_value, out=g)
+    return norm
+
+
+class Adagrad:
+    """Adagrad, the lecture's optimiser: p -= lr * g / sqrt(sum of all past g^2 + eps).
+
+    Each weight's step shrinks as its squared gradients pile up, so rarely-updated weights
+    (rare characters) keep learning; the catch is that every step size only ever decreases.
+    """
+
+    def __init__(self, lr=0.1, eps=1e-8):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        self.lr, self.eps = lr, eps
+        self.mem = {}
+
+    def update(self, params, grads):
+        """Update every array of the dict ``params`` in place with ``grads`` (same keys)."""
+        for k, p in params.items():
+            g = grads[k]
+            mem = self.mem.setdefault(k, np.zeros_like(p))
+            mem += g * g
+            p -= self.lr * g / np.sqrt(mem + self.eps)
+
+
+class Adam:
+    """Adam: momentum on the gradient, step size scaled by a running RMS of the gradient.
+
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr * m_hat / (sqrt(v_hat) + eps)
+    with the bias corrections m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
+    """
+
+    def __init__(self, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+            raise ValueError(f"beta1 and beta2 must be in [0, 1), got {beta1}, {beta2}")
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.m, self.v, self.t = {}, {}, 0
+
+    def update(self, params, grads):
+        """Update every array of the dict ``params`` in place with ``grads`` (same keys)."""
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        step = self.lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        for k, p in params.items():
+            g = grads[k]
+            m = self.m.setdefault(k, np.zeros_like(p))
+            v = self.v.setdefault(k, np.zeros_like(p))
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            # eps folded into the corrected denominator: same update, two fewer temporaries
+            denom = np.sqrt(v)
+            denom += self.eps * math.sqrt(1 - b2 ** self.t)
+            p -= step * (m / denom)
+
+
+# --------------------------------------------------------------------------------------------
+# The lecture's algorithm, restated
+# --------------------------------------------------------------------------------------------
+
+
+class LectureCharRNN:
+    """The lecture's character RNN: column vectors, one sequence at a time, a loop over time.
+
+    Weights as in the lecture: ``W_xh`` (H, V), ``W_hh`` (H, H), ``W_hy`` (V, H), ``b_h``
+    (H, 1), ``b_y`` (V, 1), initialised N(0, 0.01^2). Per step, with x_t a one-hot column:
+
+        h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h)    p_t = softmax(W_hy h_t + b_y)
+
+    ``train_step`` runs forward, backward, elementwise clipping to [-5, 5] and an Adagrad
+    update on one sequence, exactly the lecture's recipe; the loss it returns is summed over
+    the sequence (nats), as the lecture prints it.
+    """
+
+    def __init__(self, vocab_size, hidden_size=500, *, lr=0.1, seed=0, dtype=np.float64):
+        V = _check_int("vocab_size", vocab_size)
+        H = _check_int("hidden_size", hidden_size)
+        rng = np.random.default_rng(seed)
+        self.V, self.H, self.lr = V, H, lr
+        self.params = {
+            "W_xh": (rng.standard_normal((H, V)) * 0.01).astype(dtype),
+            "W_hh": (rng.standard_normal((H, H)) * 0.01).astype(dtype),
+            "W_hy": (rng.standard_normal((V, H)) * 0.01).astype(dtype),
+            "b_h": np.zeros((H, 1), dtype=dtype),
+            "b_y": np.zeros((V, 1), dtype=dtype),
+        }
+        self.mem = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def loss_and_grads(self, inputs, targets, h_prev):
+        """inputs, targets: T ids each; h_prev (H, 1) -> (summed loss, grads dict, h_T (H, 1))."""
+        P = self.params
+        W_xh, W_hh, W_hy, b_h, b_y = P["W_xh"], P["W_hh"], P["W_hy"], P["b_h"], P["b_y"]
+        xs, hs, ps = {}, {-1: h_prev}, {}
+        loss = 0.0
+        for t, (i, j) in enumerate(zip(inputs, targets, strict=True)):
+            xs[t] = np.zeros((self.V, 1), dtype=W_xh.dtype)
+            xs[t][i] = 1.0
+            hs[t] = np.tanh(W_xh @ xs[t] + W_hh @ hs[t - 1] + b_h)
+            y = W_hy @ hs[t] + b_y
+            e = np.exp(y - y.max())
+            ps[t] = e / e.sum()
+            loss -= float(np.log(ps[t][j, 0]))
+        g = {k: np.zeros_like(v) for k, v in P.items()}
+        dh_next = np.zeros_like(h_prev)
+        for t in reversed(range(len(inputs))):
+            dy = ps[t].copy()
+            dy[targets[t]] -= 1.0  # softmax + cross-entropy: p - onehot(target)
+            g["W_hy"] += dy @ hs[t].T
+            g["b_y"] += dy
+            dh = W_hy.T @ dy + dh_next
+            da = (1.0 - hs[t] * hs[t]) * dh
+            g["b_h"] += da
+            g["W_xh"] += da @ xs[t].T
+            g["W_hh"] += da @ hs[t - 1].T
+            dh_next = W_hh.T @ da
+        return loss, g, hs[len(inputs) - 1]
+
+    def train_step(self, inputs, targets, h_prev):
+        """One sequence: forward, backward, clip to [-5, 5], Adagrad. -> (loss, h_T)."""
+        loss, g, h = self.loss_and_grads(inputs, targets, h_prev)
+        clip_gradients(g, max_value=5.0)
+        for k, p in self.params.items():
+            self.mem[k] += g[k] * g[k]
+            p -= self.lr * g[k] / np.sqrt(self.mem[k] + 1e-8)
+        return loss, h
+
+    def to_char_rnn(self, dtype=np.float32):
+        """The same weights in a batched ``CharRNN`` (row-vector layout: transposed)."""
+        model = CharRNN(self.V, self.H, dtype=dtype)
+        P = self.params
+        model.rnn.set_weights(P["W_xh"].T, P["W_hh"].T, P["b_h"][:, 0])
+        model.W_y = P["W_hy"].T.astype(dtype)
+        model.b_y = P["b_y"][:, 0].astype(dtype)
+        return model
+
+
+# --------------------------------------------------------------------------------------------
+# The batched NumPy model
+# --------------------------------------------------------------------------------------------
+
+
+class CharRNN:
+    """A character language model: one-hot input -> ``SimpleRNN`` -> softmax over V characters.
+
+    ``params``: the RNN's ``W_x`` (V, H), ``W_h`` (H, H), ``b`` (H,), and the output layer's
+    ``W_y`` (H, V), ``b_y`` (V,). For ids (N, T) and a state h0 (N, H):
+
+        h_t = tanh(onehot(x_t) W_x + h_{t-1} W_h + b)    logits_t = h_t W_y + b_y
+
+    A one-hot row times W_x is just row x_t of W_x: the input costs V*H per character, a
+    tenth of the H*H of the recurrence at V = 65, H = 512.
+    """
+
+    def __init__(self, vocab_size, hidden_size, *, seed=0, dtype=np.float32):
+        V = _check_int("vocab_size", vocab_size)
+        H = _check_int("hidden_size", hidden_size)
+        self.rnn = SimpleRNN(V, H, seed=seed, dtype=dtype)
+        self.dtype = self.rnn.dtype
+        self.vocab_size, self.hidden_size = V, H
+        rng = np.random.default_rng(seed + 1)
+        limit = math.sqrt(6.0 / (H + V))
+        self.W_y = rng.uniform(-limit, limit, (H, V)).astype(self.dtype)
+        self.b_y = np.zeros(V, dtype=self.dtype)
+        self._eye = np.eye(V, dtype=self.dtype)
+
+    def __repr__(self):
+        return (f"CharRNN(vocab_size={self.vocab_size}, hidden_size={self.hidden_size}, "
+                f"dtype={self.dtype.name})")
+
+    @property
+    def params(self):
+        """Dict of the five weight arrays (the arrays themselves: updating them trains)."""
+        return {**self.rnn.params, "W_y": self.W_y, "b_y": self.b_y}
+
+    @property
+    def n_params(self):
+        return sum(p.size for p in self.params.values())
+
+    def initial_state(self, N):
+        """Zeros (N, H)."""
+        return np.zeros((_check_int("N", N), self.hidden_size), dtype=self.dtype)
+
+    def _check_ids(self, ids, name="ids"):
+        ids = np.asarray(ids)
+        if ids.ndim != 2 or ids.shape[0] < 1 or ids.shape[1] < 1:
+            raise ValueError(f"{name} must have shape (N, T) with N, T >= 1, got {ids.shape}")
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"{name} must hold integer character ids, got dtype {ids.dtype}")
+        if ids.min() < 0 or ids.max() >= self.vocab_size:
+            raise ValueError(f"{name} must lie in [0, {self.vocab_size}), got values from "
+                             f"{ids.min()} to {ids.max()}")
+        return ids
+
+    def forward(self, ids, state=None):
+        """ids (N, T), state (N, H) or None -> (logits (N, T, V), last hidden state (N, H))."""
+        ids = self._check_ids(ids)
+        N, T = ids.shape
+        Hs = self.rnn.forward(self._eye[ids], state)
+        logits = Hs.reshape(N * T, -1) @ self.W_y
+        logits += self.b_y
+        self._Hs = Hs
+        return logits.reshape(N, T, -1), Hs[:, -1].copy()
+
+    def loss_and_grads(self, x, y, state=None):
+        """x, y (N, T) ids, state (N, H) or None -> (mean loss in nats, grads dict, state (N, H)).
+
+        ``grads`` has the keys of ``params``; the returned state is h_T, to start the next
+        batch of the same streams with.
+        """
+        y = self._check_ids(y, "y")
+        logits, h_last = self.forward(x, state)
+        if y.shape != logits.shape[:2]:
+            raise ValueError(f"y must have the shape of x, got {y.shape} and {logits.shape[:2]}")
+        loss, dlogits = softmax_cross_entropy(logits, y)
+        N, T, V = logits.shape
+        H2 = self._Hs.reshape(N * T, -1)
+        d2 = dlogits.reshape(N * T, V)
+        grads = {"W_y": H2.T @ d2, "b_y": d2.sum(axis=0)}
+        dHs = (d2 @ self.W_y.T).reshape(N, T, -1)
+        self.rnn.backward(dHs)
+        grads.update(self.rnn.grads)
+        self.dh0 = self.rnn.dh0
+        return loss, grads, h_last
+
+
+def check_char_model_gradients(model, x, y, state=None, *, eps=1e-6):
+    """Relative error of ``model.loss_and_grads`` against central differences, per array.
+
+    ``model`` a float64 ``CharRNN``; x, y (N, T) ids; state (N, H) or None. Returns a dict
+    with one entry per parameter and ``"h0"`` (the gradient w.r.t. the initial state).
+    """
+    if model.dtype != np.float64:
+        raise ValueError("gradient checking needs a float64 model (float32 round-off is larger "
+                         "than the differences measured): CharRNN(..., dtype=np.float64)")
+    h0 = model.initial_state(np.asarray(x).shape[0]) if state is None else \
+        np.array(state, dtype=np.float64)
+
+    def loss(_):
+        return model.loss_and_grads(x, y, h0)[0]
+
+    _, grads, _ = model.loss_and_grads(x, y, h0)
+    analytic = {k: v.copy() for k, v in grads.items()}
+    analytic["h0"] = model.dh0.copy()
+    arrays = {**model.params, "h0": h0}
+    return {k: relative_error(analytic[k], numerical_gradient(loss, arrays[k], eps=eps))
+            for k in analytic}
+
+
+# --------------------------------------------------------------------------------------------
+# Training and evaluation
+# --------------------------------------------------------------------------------------------
+
+
+def evaluate(model, ids, *, batch_size=32, seq_len=100):
+    """Mean cross-entropy in nats per character of ``model`` on the text ``ids`` (L,).
+
+    The text is read as ``StreamBatches`` with the hidden state carried across windows, as
+    in training, so every character is predicted with its full left context (a fresh zero
+    state per window would make the first characters of every window look hard).
+    """
+    batches = StreamBatches(ids, batch_size, seq_len)
+    state = model.initial_state(batch_size)
+    total = 0.0
+    for x, y in batches:
+        logits, state = model.forward(x, state)
+        total += softmax_cross_entropy(logits, y)[0]
+    return total / len(batches)
+
+
+@dataclass
+class History:
+    """What a training run recorded. Lists of equal length per kind of record.
+
+    ``step``/``chars``/``seconds``/``train_loss``: at every evaluation point, the batches
+    done, characters trained on, training seconds (evaluation excluded) and the mean
+    training loss (nats) since the previous point; ``val_loss``: validation nats at that point.
+    """
+
+    step: list = field(default_factory=list)
+    chars: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    train_seconds: float = 0.0
+    train_chars: int = 0
+
+    @property
+    def chars_per_s(self):
+        """Training throughput: characters per second of training (evaluation excluded)."""
+        return self.train_chars / self.train_seconds if self.train_seconds else float("nan")
+
+    @property
+    def val_bits(self):
+        return [bits_per_char(v) for v in self.val_loss]
+
+
+def _progress(total, desc, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not enabled, mininterval=0.5,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]")
+
+
+def train(model, batches, optimizer, *, steps=None, seconds=None, clip_norm=5.0,
+          val_ids=None, val_batch_size=32, eval_every=100, on_eval=None, progress=True,
+          desc="train"):
+    """Train ``model`` on ``batches`` (a ``StreamBatches``) with truncated BPTT.
+
+    The hidden state of each stream is carried from one batch to the next (and reset to zero
+    when a pass over the text starts again). Stops after ``steps`` batches or ``seconds`` of
+    training, whichever comes first (at least one must be given). Every ``eval_every`` steps
+    and at the end it records the mean training loss and, if ``val_ids`` is given, the
+    validation loss (``evaluate`` with ``val_batch_size`` streams and the training
+    ``seq_len``); ``on_eval(step, history)`` is then called (e.g. to print a sample: use
+    ``tqdm.write`` so the progress bar stays intact). Returns a ``History``.
+    """
+    if steps is None and seconds is None:
+        raise ValueError("give steps, seconds or both: training needs a stopping rule")
+    if steps is not None:
+        steps = _check_int("steps", steps)
+    if seconds is not None and not seconds > 0:
+        raise ValueError(f"seconds must be positive, got {seconds}")
+    eval_every = _check_int("eval_every", eval_every)
+    if not isinstance(batches, StreamBatches):
+        raise ValueError(f"batches must be a StreamBatches, got {type(batches).__name__}")
+    hist = History()
+    B, n_batches = batches.batch_size, len(batches)
+    state = model.initial_state(B)
+    losses = []
+    clock = 0.0
+    step = 0
+    bar = _progress(steps, desc, progress)
+    try:
+        while True:
+            k = step % n_batches
+            if k == 0:
+                state = model.initial_state(B)
+            t0 = time.perf_counter()
+            x, y = batches[k]
+            loss, grads, state = model.loss_and_grads(x, y, state)
+            if not math.isfinite(loss):
+                raise FloatingPointError(f"the training loss became {loss} at step {step}: "
+                                         "lower the learning rate or clip harder")
+            clip_gradients(grads, max_norm=clip_norm)
+            optimizer.update(model.params, grads)
+            clock += time.perf_counter() - t0
+            step += 1
+            losses.append(loss)
+            bar.update(1)
+            done = (steps is not None and step >= steps) or (seconds is not None
+                                                               and clock >= seconds)
+            if step % eval_every == 0 or done:
+                hist.step.append(step)
+                hist.chars.append(step * batches.chars_per_batch)
+                hist.seconds.append(clock)
+                hist.train_loss.append(float(np.mean(losses)))
+                losses = []
+                if val_ids is not None:
+                    hist.val_loss.append(evaluate(model, val_ids, batch_size=val_batch_size,
+                                                  seq_len=batches.seq_len))
+                    bar.set_postfix_str(f"val {bits_per_char(hist.val_loss[-1]):.2f} bits/char",
+                                        refresh=False)
+                if on_eval is not None:
+                    on_eval(step, hist)
+            if done:
+                break
+    finally:
+        bar.close()
+    hist.train_seconds = clock
+    hist.train_chars = step * batches.chars_per_batch
+    return hist
+
+
+# --------------------------------------------------------------------------------------------
+# Writing text
+# --------------------------------------------------------------------------------------------
+
+
+def sample(model, vocab, prompt, length, *, temperature=1.0, top_k=None, seed=0):
+    """Continue ``prompt`` by ``length`` characters drawn from ``model``; returns prompt + them.
+
+    The prompt is read first (its characters set the hidden state); then, repeatedly, the
+    next character is drawn from softmax(logits / temperature), restricted to the ``top_k``
+    most likely characters if given, and fed back in. Temperature < 1 sharpens the
+    distribution (safer, more repetitive text), > 1 flattens it (more surprising, more
+    misspelt). Seeded: the same arguments give the same text.
+    """
+    if not isinstance(prompt, str) or not prompt:
+        raise ValueError("prompt must be a non-empty str: the model needs a character to "
+                         "start from")
+    length = _check_int("length", length, minimum=0)
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
+            or not temperature > 0 or not math.isfinite(temperature):
+        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+    V = len(vocab)
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer))
+                              or not 1 <= top_k <= V):
+        raise ValueError(f"top_k must be None or an integer in [1, {V}], got {top_k!r}")
+    ids = vocab.encode(prompt)  # ValueError for characters outside the vocabulary
+    rng = np.random.default_rng(seed)
+    logits, state = model.forward(ids[None, :], model.initial_state(1))
+    z = logits[0, -1]
+    out = []
+    for _ in range(length):
+        z = z.astype(np.float64) / temperature
+        if top_k is not None and top_k < V:
+            cut = np.partition(z, V - top_k)[V - top_k]
+            z = np.where(z >= cut, z, -np.inf)
+        p = np.exp(z - z.max())
+        cdf = np.cumsum(p)
+        # inverse-CDF draw: one uniform number per character, reproducible across NumPy versions
+        i = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
+        i = min(i, V - 1)
+        out.append(i)
+        logits, state = model.forward(np.array([[i]]), state)
+        z = logits[0, -1]
+    return prompt + vocab.decode(np.array(out, dtype=np.int64))
+
+
+_EDGE_PUNCT = re.compile(r"^[^\w]+|[^\w]+$")
+
+
+def _words(text):
+    """Whitespace-separated tokens, outer punctuation stripped, lower-cased; only those
+    containing a letter ("--" or "3" are not words)."""
+    out = []
+    for tok in text.split():
+        w = _EDGE_PUNCT.sub("", tok).lower()
+        if any(c.isalpha() for c in w):
+            out.append(w)
+    return out
+
+
+def corpus_words(text):
+    """The set of words of a corpus (tokens as in ``corpus_word_share``)."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("text must be a non-empty str")
+    return set(_words(text))
+
+
+def corpus_word_share(generated, words):
+    """Share of the words of ``generated`` that are words of the corpus -> (share, n_words).
+
+    A word is a whitespace-separated token with its leading and trailing punctuation removed,
+    compared ignoring case; tokens without a letter are skipped. ``words``: a set from
+    ``corpus_words``. Returns (nan, 0) when the text has no words.
+    """
+    if not isinstance(generated, str):
+        raise ValueError(f"generated must be a str, got {type(generated).__name__}")
+    if not isinstance(words, (set, frozenset)) or not words:
+        raise ValueError("words must be a non-empty set of corpus words (see corpus_words)")
+    ws = _words(generated)
+    if not ws:
+        return float("nan"), 0
+    return sum(w in words for w in ws) / len(ws), len(ws)
+
+
+# --------------------------------------------------------------------------------------------
+# Keras
+# --------------------------------------------------------------------------------------------
+
+
+def build_keras_char_model(vocab_size, hidden_size, *, cell="lstm", lr=2e-3, clipnorm=5.0):
+    """A compiled Keras model: one-hot characters (N, T, V) -> ``cell`` -> logits (N, T, V).
+
+    ``cell``: "lstm" or "simplernn". Adam with gradient clipping by norm, sparse
+    categorical cross-entropy on logits (targets are ids (N, T)).
+    """
+    import keras
+
+    V = _check_int("vocab_size", vocab_size)
+    H = _check_int("hidden_size", hidden_size)
+    layers = {"lstm": keras.layers.LSTM, "simplernn": keras.layers.SimpleRNN}
+    if cell not in layers:
+        raise ValueError(f"cell must be one of {sorted(layers)}, got {cell!r}")
+    inputs = keras.Input((None, V), name="one_hot_chars")
+    h = layers[cell](H, return_sequences=True, name=cell)(inputs)
+    logits = keras.layers.Dense(V, name="next_char_logits")(h)
+    model = keras.Model(inputs, logits, name=f"char_{cell}")
+    model.compile(optimizer=keras.optimizers.Adam(lr, clipnorm=clipnorm),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def _keras_windows(ids, batch_size, seq_len, vocab_size, seed):
+    """A repeating tf.data pipeline of shuffled non-overlapping windows: (one-hot x, y)."""
+    import tensorflow as tf
+
+    ids = np.asarray(ids)
+    n = (len(ids) - 1) // seq_len
+    if n < batch_size:
+        raise ValueError(f"{len(ids)} characters give {n} windows of seq_len={seq_len}, "
+                         f"fewer than batch_size={batch_size}")
+    x = ids[:n * seq_len].reshape(n, seq_len).astype(np.int32)
+    y = ids[1:n * seq_len + 1].reshape(n, seq_len).astype(np.int32)
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
+    ds = ds.batch(batch_size, drop_remainder=True)
+    ds = ds.map(lambda a, b: (tf.one_hot(a, vocab_size), b))
+    return ds.prefetch(2)
+
+
+def train_keras(model, train_ids, *, steps, batch_size=64, seq_len=100, val_ids=None,
+                val_batch_size=32, eval_every=100, on_eval=None, progress=True, seed=0,
+                desc="keras"):
+    """Train a ``build_keras_char_model`` model for ``steps`` batches; returns a ``History``.
+
+    Windows of ``seq_len`` characters in shuffled order, each starting from a zero state (the
+    usual Keras setup). Validation uses ``evaluate`` on a NumPy copy of the weights, the same
+    measurement as for the NumPy models.
+    """
+    import keras
+
+    steps = _check_int("steps", steps)
+    eval_every = _check_int("eval_every", eval_every)
+    V = model.input_shape[-1]
+    ds = _keras_windows(train_ids, batch_size, seq_len, V, seed)
+    hist = History()
+    bar = _progress(steps, desc, progress)
+    state = {"clock": 0.0, "t0": 0.0, "losses": []}
+
+    class _Recorder(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            state["t0"] = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            state["clock"] += time.perf_counter() - state["t0"]
+            step = batch + 1
+            state["losses"].append(float(logs["loss"]))
+            bar.update(1)
+            if step % eval_every == 0 or step == steps:
+                hist.step.append(step)
+                hist.chars.append(step * batch_size * seq_len)
+                hist.seconds.append(state["clock"])
+                # Keras reports the running mean over the epoch so far; keep the latest
+                hist.train_loss.append(state["losses"][-1])
+                if val_ids is not None:
+                    hist.val_loss.append(evaluate(KerasCharModel(model), val_ids,
+                                                  batch_size=val_batch_size, seq_len=seq_len))
+                    bar.set_postfix_str(f"val {bits_per_char(hist.val_loss[-1]):.2f} bits/char",
+                                        refresh=False)
+                if on_eval is not None:
+                    on_eval(step, hist)
+
+    try:
+        model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False,
+                  callbacks=[_Recorder()])
+    finally:
+        bar.close()
+    hist.train_seconds = state["clock"]
+    hist.train_chars = steps * batch_size * seq_len
+    return hist
+
+
+class KerasCharModel:
+    """A NumPy copy of a ``build_keras_char_model`` model speaking the course protocol.
+
+    Built from the Keras weights at construction time (via ``course_utils.rnn``), so
+    ``evaluate`` and ``sample`` run on it without calling TensorFlow once per character.
+    The state is h (N, H) for a SimpleRNN and (h, c) for an LSTM.
+    """
+
+    def __init__(self, keras_model, dtype=np.float32):
+        import keras
+
+        rnn_layers = [la for la in keras_model.layers
+                      if isinstance(la, (keras.layers.LSTM, keras.layers.SimpleRNN))]
+        dense = [la for la in keras_model.layers if isinstance(la, keras.layers.Dense)]
+        if len(rnn_layers) != 1 or len(dense) != 1:
+            raise ValueError("expected a model from build_keras_char_model: one LSTM or "
+                             "SimpleRNN layer and one Dense layer")
+        layer = rnn_layers[0]
+        cls = LSTM if isinstance(layer, keras.layers.LSTM) else SimpleRNN
+        self.rnn = cls.from_keras(layer, dtype=dtype)
+        self.W_y, self.b_y = (w.astype(dtype) for w in dense[0].get_weights())
+        self.vocab_size, self.hidden_size = self.W_y.shape[1], self.W_y.shape[0]
+        self.dtype = np.dtype(dtype)
+        self._eye = np.eye(self.vocab_size, dtype=dtype)
+
+    def initial_state(self, N):
+        h = np.zeros((_check_int("N", N), self.hidden_size), dtype=self.dtype)
+        return (h, h.copy()) if isinstance(self.rnn, LSTM) else h
+
+    def forward(self, ids, state=None):
+        """ids (N, T), state -> (logits (N, T, V), state after the last step)."""
+        ids = np.asarray(ids)
+        if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"ids must be integers of shape (N, T), got {ids.shape}")
+        N, T = ids.shape
+        if state is None:
+            state = self.initial_state(N)
+        if isinstance(self.rnn, LSTM):
+            Hs = self.rnn.forward(self._eye[ids], *state)
+            new_state = (Hs[:, -1].copy(), self.rnn._cache["Cs"][-1].copy())
+        else:
+            Hs = self.rnn.forward(self._eye[ids], state)
+            new_state = Hs[:, -1].copy()
+        logits = Hs.reshape(N * T, -1) @ self.W_y + self.b_y
+        return logits.reshape(N, T, -1), new_state
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring the machine
+# --------------------------------------------------------------------------------------------
+
+
+def gemm_gflops(n=1024, repeats=5, dtype=np.float32):
+    """Float32 matrix-multiply speed of this machine, in GFLOP/s: best of ``repeats`` n x n
+    products (2 n^3 floating-point operations each) - the ceiling for any dense model."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(dtype)
+    b = rng.standard_normal((n, n)).astype(dtype)
+    out = a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.matmul(a, b, out=out)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n ** 3 / best / 1e9
+
+
+# --------------------------------------------------------------------------------------------
+# Figure
+# --------------------------------------------------------------------------------------------
+
+
+def draw_stream_batches(path, *, n_streams=4, n_windows=5):
+    """Draw how ``StreamBatches`` cuts a text into parallel streams and windows; save a PNG."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    n_streams = _check_int("n_streams", n_streams, 2)
+    n_windows = _check_int("n_windows", n_windows, 2)
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
+    colors = plt.get_cmap("Pastel1").colors
+    w, h = 1.6, 0.55
+    for b in range(n_streams):
+        yb = (n_streams - 1 - b) * 0.8
+        ax.text(-0.2, yb + h / 2, f"stream {b}", ha="right", va="center", fontsize=9)
+        for k in range(n_windows):
+            x0 = k * (w + 0.35)
+            ax.add_patch(Rectangle((x0, yb), w, h, facecolor=colors[k % len(colors)],
+                                   edgecolor="0.3"))
+            ax.text(x0 + w / 2, yb + h / 2, f"batch {k}", ha="center", va="center", fontsize=8)
+            if k < n_windows - 1:
+                ax.add_patch(FancyArrowPatch((x0 + w, yb + h / 2), (x0 + w + 0.35, yb + h / 2),
+                                             arrowstyle="-|>", mutation_scale=10, color="C3"))
+    top = (n_streams - 1) * 0.8 + h
+    ax.text((n_windows * (w + 0.35)) / 2 - 0.2, top + 0.35,
+            "text cut into B streams; batch k = the k-th window of T characters of every stream",
+            ha="center", fontsize=10)
+    ax.text((n_windows * (w + 0.35)) / 2 - 0.2, -0.45,
+            "red arrows: the last hidden state of a window is the first state of the next "
+            "(gradients stop there)", ha="center", fontsize=9, color="C3")
+    ax.set_xlim(-1.6, n_windows * (w + 0.35))
+    ax.set_ylim(-0.7, top + 0.6)
+    ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
