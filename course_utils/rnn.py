@@ -27,7 +27,21 @@ import os
 
 import numpy as np
 
-__all__ = ["GRU", "LSTM", "SimpleRNN"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "Adam",
+    "MLPClassifier",
+    "RNNClassifier",
+    "SimpleRNN",
+    "clip_by_norm",
+    "clip_elementwise",
+    "draw_unrolled_rnn",
+    "hidden_jacobian_norms",
+    "make_parity_data",
+    "train_classifier",
+    "window_features",
+]
 
 
 def _find_openblas_thread_control():
@@ -546,3 +560,307 @@ class GRU(_Recurrent):
         self.grads["b"] = np.stack([dA.sum(axis=(0, 1)), dU.sum(axis=(0, 1))])
         self.dh0 = dh_next
         return dx
+
+
+# --------------------------------------------------------------------------- gradients
+def clip_elementwise(grads, limit=5.0):
+    """Clip every gradient entry to [-limit, limit] (the classic char-RNN recipe).
+
+    ``grads``: one array or a dict of arrays -> the same structure, new arrays. It bounds the
+    size of a step, but it changes the step's direction whenever some entries are clipped and
+    others are not; it leaves small (vanishing) gradients exactly as they are.
+    """
+    if not limit > 0:
+        raise ValueError(f"limit must be positive, got {limit}")
+    if isinstance(grads, dict):
+        return {k: np.clip(g, -limit, limit) for k, g in grads.items()}
+    return np.clip(grads, -limit, limit)
+
+
+def clip_by_norm(grads, max_norm=5.0):
+    """Rescale all gradients together so that their joint L2 norm is at most ``max_norm``.
+
+    ``grads``: one array or a dict of arrays -> the same structure, new arrays. Unlike
+    ``clip_elementwise`` the direction of the step is kept; only its length shrinks.
+    """
+    if not max_norm > 0:
+        raise ValueError(f"max_norm must be positive, got {max_norm}")
+    arrays = list(grads.values()) if isinstance(grads, dict) else [grads]
+    total = np.sqrt(sum(float(np.sum(np.square(g))) for g in arrays))
+    scale = min(1.0, max_norm / total) if total > 0 else 1.0
+    if isinstance(grads, dict):
+        return {k: g * scale for k, g in grads.items()}
+    return grads * scale
+
+
+def hidden_jacobian_norms(layer, x, h0=None):
+    """Spectral norm of d h_T / d h_0 for T = 1, ..., len(x): how much h_0 still matters at T.
+
+    ``layer``: a SimpleRNN, LSTM or GRU; ``x`` (T, D): one input sequence; ``h0`` (H,) or None
+    (zeros; the LSTM's c_0 is zeros). Returns an array of shape (T,).
+
+    One backward pass gives a whole Jacobian: the sequence is copied H times, copy k sends
+    the gradient of its own h_T[k] back, so row k of ``layer.dh0`` is row k of d h_T / d h_0.
+    """
+    x = np.asarray(x)
+    D, H = layer.input_size, layer.hidden_size
+    if x.ndim != 2 or x.shape[1] != D or x.shape[0] < 1:
+        raise ValueError(f"x must be one sequence of shape (T, {D}) with T >= 1, got {x.shape}")
+    if h0 is None:
+        h0 = np.zeros(H)
+    h0 = np.asarray(h0)
+    if h0.shape != (H,):
+        raise ValueError(f"h0 must have shape ({H},), got {h0.shape}")
+    batch = np.broadcast_to(x, (H, *x.shape))
+    h0s = np.broadcast_to(h0, (H, H))
+    eye = np.eye(H, dtype=layer.dtype)
+    norms = np.empty(x.shape[0])
+    for T in range(1, x.shape[0] + 1):
+        layer.forward(batch[:, :T], h0s)
+        dH = np.zeros((H, T, H), dtype=layer.dtype)
+        dH[:, -1] = eye
+        layer.backward(dH)
+        norms[T - 1] = np.linalg.norm(layer.dh0, 2)
+    return norms
+
+
+# ------------------------------------------------------------- a task that needs memory
+def make_parity_data(n, length, *, rng):
+    """``n`` random bit sequences and their running parity.
+
+    Returns x (n, length, 1) float64 bits in {0, 1} and y (n, length) int, where y[:, t] is 1
+    when x[:, :t+1] holds an odd number of ones. The answer at step t depends on every bit so
+    far, however far back: a model with a fixed window cannot know it.
+    """
+    if n < 1 or length < 1:
+        raise ValueError(f"need n >= 1 and length >= 1, got n={n}, length={length}")
+    bits = rng.integers(0, 2, size=(n, length))
+    y = np.cumsum(bits, axis=1) % 2
+    return bits[..., None].astype(np.float64), y
+
+
+def window_features(x, width):
+    """The last ``width`` inputs at every step, zeros before the start: what an MLP sees.
+
+    x (N, T, 1) -> (N, T, width); row t is x[t - width + 1], ..., x[t]. Leading zeros do not
+    change a parity, so for T <= width the window holds the whole answer.
+    """
+    x = np.asarray(x)
+    if x.ndim != 3 or x.shape[2] != 1:
+        raise ValueError(f"x must have shape (N, T, 1), got {x.shape}")
+    if width < 1:
+        raise ValueError(f"width must be >= 1, got {width}")
+    N, T, _ = x.shape
+    padded = np.concatenate([np.zeros((N, width - 1)), x[..., 0]], axis=1)
+    return np.lib.stride_tricks.sliding_window_view(padded, width, axis=1).copy()
+
+
+def _bce_with_logits(logits, y):
+    """Mean binary cross-entropy and its gradient w.r.t. the logits (same shape)."""
+    loss = np.mean(np.logaddexp(0.0, logits) - y * logits)
+    dlogits = (_sigmoid(logits) - y) / logits.size
+    return float(loss), dlogits
+
+
+class _StepClassifier:
+    """A binary prediction at every time step: predict_proba(x) -> (N, T)."""
+
+    def predict_proba(self, x):
+        return _sigmoid(self._logits(x))
+
+    def accuracy(self, x, y, *, last_step_only=False):
+        """Fraction of steps (or of final steps) where P > 0.5 matches the 0/1 target y (N, T)."""
+        pred = self.predict_proba(x) > 0.5
+        y = np.asarray(y).astype(bool)
+        if last_step_only:
+            pred, y = pred[:, -1], y[:, -1]
+        return float(np.mean(pred == y))
+
+
+class RNNClassifier(_StepClassifier):
+    """A SimpleRNN with a logistic readout at every step: P(y_t = 1) = sigmoid(h_t . w + c).
+
+    ``params``: the RNN's ``W_x``, ``W_h``, ``b`` (prefixed ``rnn.``) plus ``w`` (H,) and
+    ``c`` (1,); ``loss_and_grads(x, y)`` with x (N, T, D), y (N, T) -> (loss, grads).
+    """
+
+    def __init__(self, input_size, hidden_size, *, seed=0, dtype=np.float64):
+        self.rnn = SimpleRNN(input_size, hidden_size, seed=seed, dtype=dtype)
+        rng = np.random.default_rng(seed + 1)
+        self.w = (rng.standard_normal(hidden_size) / np.sqrt(hidden_size)).astype(dtype)
+        self.c = np.zeros(1, dtype=dtype)
+
+    @property
+    def params(self):
+        return {**{f"rnn.{k}": v for k, v in self.rnn.params.items()}, "w": self.w, "c": self.c}
+
+    def _logits(self, x):
+        return self.rnn.forward(x) @ self.w + self.c
+
+    def loss_and_grads(self, x, y):
+        Hs = self.rnn.forward(x)
+        loss, dlogits = _bce_with_logits(Hs @ self.w + self.c, y)
+        grads = {"w": np.tensordot(dlogits, Hs, axes=([0, 1], [0, 1])),
+                 "c": np.array([dlogits.sum()])}
+        self.rnn.backward(dlogits[..., None] * self.w)
+        grads.update({f"rnn.{k}": v for k, v in self.rnn.grads.items()})
+        return loss, grads
+
+
+class MLPClassifier(_StepClassifier):
+    """A one-hidden-layer MLP that sees only the last ``width`` inputs at each step.
+
+    x (N, T, 1) -> window (N, T, width) -> tanh(window W1 + b1) (N, T, hidden) -> logit.
+    ``params``: ``W1`` (width, hidden), ``b1`` (hidden,), ``w`` (hidden,), ``c`` (1,).
+    """
+
+    def __init__(self, width, hidden_size, *, seed=0, dtype=np.float64):
+        rng = np.random.default_rng(seed)
+        self.width = int(width)
+        self.W1 = _glorot_uniform(rng, (self.width, hidden_size), dtype)
+        self.b1 = np.zeros(hidden_size, dtype=dtype)
+        self.w = (rng.standard_normal(hidden_size) / np.sqrt(hidden_size)).astype(dtype)
+        self.c = np.zeros(1, dtype=dtype)
+
+    @property
+    def params(self):
+        return {"W1": self.W1, "b1": self.b1, "w": self.w, "c": self.c}
+
+    def _hidden(self, x):
+        X = window_features(x, self.width)
+        return X, np.tanh(X @ self.W1 + self.b1)
+
+    def _logits(self, x):
+        return self._hidden(x)[1] @ self.w + self.c
+
+    def loss_and_grads(self, x, y):
+        X, Z = self._hidden(x)
+        loss, dlogits = _bce_with_logits(Z @ self.w + self.c, y)
+        dA = dlogits[..., None] * self.w * (1.0 - Z * Z)
+        grads = {"W1": np.tensordot(X, dA, axes=([0, 1], [0, 1])),
+                 "b1": dA.sum(axis=(0, 1)),
+                 "w": np.tensordot(dlogits, Z, axes=([0, 1], [0, 1])),
+                 "c": np.array([dlogits.sum()])}
+        return loss, grads
+
+
+class Adam:
+    """Adam on a dict of parameter arrays, updated in place: ``step(grads)``."""
+
+    def __init__(self, params, lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8):
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        self.params = params
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.t = 0
+
+    def step(self, grads):
+        if grads.keys() != self.params.keys():
+            raise ValueError(f"grads must have the keys {sorted(self.params)}, got {sorted(grads)}")
+        self.t += 1
+        # bias correction folded into the step size
+        lr_t = self.lr * np.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
+        for k, p in self.params.items():
+            g = grads[k]
+            self.m[k] = self.beta1 * self.m[k] + (1 - self.beta1) * g
+            self.v[k] = self.beta2 * self.v[k] + (1 - self.beta2) * g * g
+            p -= lr_t * self.m[k] / (np.sqrt(self.v[k]) + self.eps)
+
+
+def train_classifier(model, make_batch, *, steps, lr=1e-2, clip=5.0, seed=0, progress=True,
+                     desc="training"):
+    """Train ``model`` (RNNClassifier or MLPClassifier) with Adam; returns the loss per step.
+
+    ``make_batch(rng)`` -> (x, y) draws a fresh batch each step (x (N, T, D), y (N, T)) from a
+    generator seeded with ``seed``. ``clip``: elementwise gradient clipping limit, or None.
+    """
+    from tqdm.auto import tqdm
+
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    rng = np.random.default_rng(seed)
+    opt = Adam(model.params, lr=lr)
+    losses = np.empty(steps)
+    bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5)
+    for i in bar:
+        x, y = make_batch(rng)
+        loss, grads = model.loss_and_grads(x, y)
+        if clip is not None:
+            grads = clip_elementwise(grads, clip)
+        opt.step(grads)
+        losses[i] = loss
+        if i % 50 == 0:
+            bar.set_postfix(loss=f"{loss:.3f}")
+    return losses
+
+
+# --------------------------------------------------------------------------- figure
+def draw_unrolled_rnn(path, steps=4):
+    """Draw the recurrent cell, folded and unrolled over ``steps`` time steps, into ``path``.
+
+    Every copy carries the same W_x (blue) and W_h (orange): that sharing is the point of the
+    picture. Returns the path.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    if not 1 <= steps <= 8:
+        raise ValueError(f"steps must be between 1 and 8, got {steps}")
+    blue, orange, grey = "#1f77b4", "#ff7f0e", "#555555"
+    fig, ax = plt.subplots(figsize=(2.4 + 1.7 * steps, 3.6), dpi=100)
+    ax.set_axis_off()
+
+    def cell(cx, cy, text):
+        ax.add_patch(FancyBboxPatch((cx - 0.38, cy - 0.3), 0.76, 0.6,
+                                    boxstyle="round,pad=0.05", fc="#fff3e0", ec=grey, lw=1.5))
+        ax.text(cx, cy, text, ha="center", va="center", fontsize=13)
+
+    def node(cx, cy, text):
+        ax.text(cx, cy, text, ha="center", va="center", fontsize=12,
+                bbox={"boxstyle": "circle,pad=0.25", "fc": "white", "ec": grey})
+
+    def arrow(x0, y0, x1, y1, color, label=None, dx=0.12, dy=0.0, **kw):
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.8, **kw})
+        if label:
+            ax.text((x0 + x1) / 2 + dx, (y0 + y1) / 2 + dy, label, color=color, fontsize=10)
+
+    # folded: one cell feeding itself
+    cell(0.7, 1.5, "$h$")
+    node(0.7, 0.2, "$x$")
+    node(0.7, 2.8, "$y$")
+    arrow(0.7, 0.45, 0.7, 1.15, blue, "$W_x$")
+    arrow(0.7, 1.85, 0.7, 2.55, grey)
+    arrow(1.13, 1.62, 1.13, 1.38, orange,  # out of the right side, around, back in
+          connectionstyle="arc,angleA=0,angleB=0,armA=28,armB=28,rad=8")
+    ax.text(1.62, 1.5, "$W_h$", color=orange, fontsize=10, va="center")
+    ax.text(2.2, 1.5, "=", fontsize=22, ha="center", va="center")
+
+    # unrolled: copies of the same cell, one per time step
+    x0 = 3.3
+    ax.text(x0 - 0.75, 1.5, "$h_0$", fontsize=12, ha="center", va="center")
+    for k in range(steps):
+        cx = x0 + 0.3 + 1.7 * k
+        t = f"{k + 1}"
+        cell(cx, 1.5, f"$h_{t}$")
+        node(cx, 0.2, f"$x_{t}$")
+        node(cx, 2.8, f"$y_{t}$")
+        arrow(cx, 0.45, cx, 1.15, blue, "$W_x$")
+        arrow(cx, 1.85, cx, 2.55, grey)
+        arrow(cx - 1.25 if k else x0 - 0.55, 1.5, cx - 0.45, 1.5, orange, "$W_h$",
+              dx=-0.2, dy=0.12)
+    ax.text(x0 + 0.3 + 1.7 * (steps - 1) / 2, -0.45,
+            "the same $W_x$, $W_h$ and $b$ in every copy:  "
+            r"$h_t = \tanh(x_t W_x + h_{t-1} W_h + b)$",
+            ha="center", fontsize=11)
+    ax.set_xlim(0, x0 + 1.7 * steps)
+    ax.set_ylim(-0.7, 3.2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -4,8 +4,22 @@ import numpy as np
 import pytest
 
 from course_utils import rnn
-from course_utils.gradcheck import check_layer_gradients
-from course_utils.rnn import GRU, LSTM, SimpleRNN
+from course_utils.gradcheck import check_layer_gradients, numerical_gradient, relative_error
+from course_utils.rnn import (
+    GRU,
+    LSTM,
+    Adam,
+    MLPClassifier,
+    RNNClassifier,
+    SimpleRNN,
+    clip_by_norm,
+    clip_elementwise,
+    draw_unrolled_rnn,
+    hidden_jacobian_norms,
+    make_parity_data,
+    train_classifier,
+    window_features,
+)
 
 LAYERS = [SimpleRNN, LSTM, GRU]
 N, T, D, H = 3, 5, 4, 6
@@ -258,3 +272,118 @@ def test_from_keras_rejects_what_it_cannot_copy():
     old_gru.build((None, None, 2))
     with pytest.raises(ValueError, match="reset_after"):
         GRU.from_keras(old_gru)
+
+
+# ------------------------------------------------------------------ lesson helpers
+def test_elementwise_clipping_bounds_entries_but_turns_the_step():
+    g = {"W": np.array([12.0, 3.0]), "b": np.array([1e-9])}
+    clipped = clip_elementwise(g, 5.0)
+    np.testing.assert_array_equal(clipped["W"], [5.0, 3.0])
+    assert clipped["b"][0] == 1e-9  # a vanishing gradient stays vanishing
+    cos = clipped["W"] @ g["W"] / np.linalg.norm(clipped["W"]) / np.linalg.norm(g["W"])
+    assert cos < 0.99  # the direction changed
+    np.testing.assert_array_equal(g["W"], [12.0, 3.0])  # input untouched
+    with pytest.raises(ValueError):
+        clip_elementwise(g, 0)
+
+
+def test_norm_clipping_keeps_the_direction():
+    g = {"W": np.array([12.0, 3.0]), "b": np.array([4.0])}
+    clipped = clip_by_norm(g, 5.0)
+    total = np.sqrt(sum(np.sum(v**2) for v in clipped.values()))
+    assert total == pytest.approx(5.0)
+    ratios = np.concatenate([clipped["W"] / g["W"], clipped["b"] / g["b"]])
+    np.testing.assert_allclose(ratios, ratios[0])  # one common factor: same direction
+    assert ratios[0] < 1
+    small = clip_by_norm(np.array([0.3, 0.4]), 5.0)
+    np.testing.assert_array_equal(small, [0.3, 0.4])
+
+
+def test_hidden_jacobian_norms_match_the_product_of_step_jacobians(rng):
+    layer = SimpleRNN(2, 4, dtype=np.float64, seed=2)
+    x = rng.standard_normal((6, 2))
+    norms = hidden_jacobian_norms(layer, x)
+    assert norms.shape == (6,)
+    # d h_T / d h_0 = prod_t diag(1 - h_t^2) W_h^T, built by hand
+    Hs = layer.forward(x[None])[0]
+    J = np.eye(4)
+    for t in range(6):
+        J = np.diag(1 - Hs[t] ** 2) @ layer.params["W_h"].T @ J
+        assert norms[t] == pytest.approx(np.linalg.norm(J, 2), rel=1e-10)
+    with pytest.raises(ValueError, match=r"\(T, 2\)"):
+        hidden_jacobian_norms(layer, x[None])
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_hidden_jacobian_norms_for_gated_layers(cls, rng):
+    layer = cls(2, 3, dtype=np.float64)
+    x = rng.standard_normal((3, 2))
+    h0 = 0.1 * rng.standard_normal(3)
+
+    def h_T(h):  # last hidden state as a function of h0
+        return layer.forward(x[None], h[None])[0, -1]
+
+    J = np.stack([numerical_gradient(lambda h, k=k: h_T(h)[k], h0.copy()) for k in range(3)])
+    assert hidden_jacobian_norms(layer, x, h0)[-1] == pytest.approx(np.linalg.norm(J, 2), rel=1e-6)
+
+
+def test_parity_data_and_windows(rng):
+    x, y = make_parity_data(5, 7, rng=rng)
+    assert x.shape == (5, 7, 1) and y.shape == (5, 7)
+    bits = x[..., 0].astype(int)
+    for t in range(7):
+        np.testing.assert_array_equal(y[:, t], bits[:, : t + 1].sum(axis=1) % 2)
+    win = window_features(x, 3)
+    assert win.shape == (5, 7, 3)
+    np.testing.assert_array_equal(win[:, 4], x[:, 2:5, 0])
+    np.testing.assert_array_equal(win[:, 0], np.c_[np.zeros((5, 2)), x[:, 0, 0]])
+    with pytest.raises(ValueError):
+        window_features(x[..., 0], 3)
+
+
+@pytest.mark.parametrize("make", [lambda: RNNClassifier(1, 4, seed=1),
+                                  lambda: MLPClassifier(3, 5, seed=1)])
+def test_classifier_gradients(make, rng):
+    model = make()
+    x, y = make_parity_data(3, 5, rng=rng)
+    _, grads = model.loss_and_grads(x, y)
+    assert grads.keys() == model.params.keys()
+    for k, p in model.params.items():
+        num = numerical_gradient(lambda _: model.loss_and_grads(x, y)[0], p)
+        assert relative_error(grads[k], num) < 1e-6, k
+
+
+def test_adam_minimises_a_quadratic():
+    params = {"w": np.array([3.0, -2.0])}
+    opt = Adam(params, lr=0.1)
+    for _ in range(300):
+        opt.step({"w": 2 * params["w"]})
+    assert np.abs(params["w"]).max() < 1e-2
+    with pytest.raises(ValueError, match="keys"):
+        opt.step({"v": np.zeros(2)})
+
+
+def test_rnn_learns_parity_of_any_length_and_a_window_mlp_cannot():
+    """The lesson's claim, small: memory solves running parity, a fixed window does not."""
+    def make_batch(r):
+        return make_parity_data(32, int(r.integers(1, 11)), rng=r)
+
+    rnn_model = RNNClassifier(1, 12, seed=0)
+    losses = train_classifier(rnn_model, make_batch, steps=800, lr=0.02, progress=False)
+    assert losses.shape == (800,) and losses[-50:].mean() < 0.1
+    mlp = MLPClassifier(4, 16, seed=0)
+    train_classifier(mlp, make_batch, steps=400, lr=0.02, progress=False)
+    test_rng = np.random.default_rng(1)
+    x_long, y_long = make_parity_data(400, 30, rng=test_rng)  # 3x longer than in training
+    x_short, y_short = make_parity_data(400, 4, rng=test_rng)
+    assert rnn_model.accuracy(x_long, y_long, last_step_only=True) > 0.95
+    assert mlp.accuracy(x_short, y_short, last_step_only=True) > 0.95
+    assert mlp.accuracy(x_long, y_long, last_step_only=True) < 0.65
+
+
+def test_draw_unrolled_rnn(tmp_path):
+    path = draw_unrolled_rnn(tmp_path / "unrolled.png", steps=3)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.stat().st_size < 200_000
+    with pytest.raises(ValueError):
+        draw_unrolled_rnn(tmp_path / "x.png", steps=0)
