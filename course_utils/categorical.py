@@ -144,7 +144,9 @@ def expected_travel_hours(
     k = xy_km.shape[0]
     for name, ids in (("origin", origin), ("destination", destination)):
         if ids.size and (ids.min() < 0 or ids.max() >= k):
-            raise ValueError(f"{name} ids must be in [0, {k}), got values from {ids.min()} to {ids.max()}")
+            raise ValueError(
+                f"{name} ids must be in [0, {k}), got values from {ids.min()} to {ids.max()}"
+            )
     distance = np.linalg.norm(xy_km[origin] - xy_km[destination], axis=-1)
     return overhead_h + detour * distance / speed_kmh
 
@@ -499,8 +501,16 @@ def fit_with_progress(
 
     Returns the history dict (``"loss"``, ``"val_loss"``, ... -> one float per epoch).
     """
+    import warnings
+
     import keras
-    from tqdm.auto import tqdm
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        # Without ipywidgets tqdm.auto falls back to a text bar, and says so with a warning
+        # that prints the install path; the text bar is all we need.
+        warnings.simplefilter("ignore", TqdmWarning)
+        from tqdm.auto import tqdm
 
     if epochs < 1:
         raise ValueError(f"epochs must be positive, got {epochs}")
@@ -593,7 +603,7 @@ def draw_german_map(
     for (x, y), name in zip(true_xy, names, strict=True):
         ax.annotate(name, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
     ax.set_title("Aligned to the real map (km)")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8)
     for ax in (axes[0], axes[2]):
         ax.set_aspect("equal")
         ax.set_xlabel("km east")
@@ -611,6 +621,7 @@ def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float
     the MSE of a perfect model (the simulated noise variance) as a dotted line.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if not histories:
         raise ValueError("histories is empty: nothing to plot")
@@ -624,6 +635,7 @@ def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float
         ax.plot(epochs, h["val_loss"], "-", color=colour, label=f"{name}: validation")
     if noise_floor is not None:
         ax.axhline(noise_floor, color="k", linestyle=":", label="noise floor (perfect model)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean squared error")
     ax.set_ylim(0, 2.0)
