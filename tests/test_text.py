@@ -1,0 +1,126 @@
+"""Tokenising, n-gram language models, bag of words and TF-IDF."""
+
+import math
+
+import numpy as np
+import pytest
+
+from course_utils import text as T
+
+CORPUS = [
+    "thank you for the film".split(),
+    "thank you so much".split(),
+    "thank god it ended".split(),
+    "the film was long".split(),
+    "the film was fun".split(),
+    "you liked the film".split(),
+]
+
+
+def test_tokenize_strips_tags_case_and_punctuation():
+    raw = "A GREAT film!<br /><br />It's 10/10 -- don\u2019t miss it.<BR/>Bravo"
+    assert T.tokenize(raw) == ["a", "great", "film", "its", "10", "10", "dont", "miss",
+                               "it", "bravo"]
+    assert T.tokenize("") == []
+    assert T.tokenize("caf\u00e9 na\u00efve") == ["caf\u00e9", "na\u00efve"]
+    with pytest.raises(ValueError, match="str"):
+        T.tokenize(["not", "a", "string"])
+
+
+def test_bigram_probability_is_count_ratio_when_history_is_frequent():
+    model = T.NGramModel(2, min_count=1, discount=0.01).fit(CORPUS)
+    p = model.next_word_probs(["thank"])
+    assert p.shape == (len(model.vocab),)
+    assert p.sum() == pytest.approx(1.0)
+    # count("thank you") / count("thank") = 2 / 3, minus a tiny discount
+    assert model.count(["thank", "you"]) == 2 and model.count(["thank"]) == 3
+    assert p[model.index["you"]] == pytest.approx(2 / 3, abs=0.01)
+    assert p[model.index["god"]] == pytest.approx(1 / 3, abs=0.01)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_every_distribution_sums_to_one_and_unseen_words_get_mass(n):
+    model = T.NGramModel(n, min_count=1).fit(CORPUS)
+    for history in ([], ["the"], ["thank", "you"], ["never", "seen", "words"]):
+        p = model.next_word_probs(history)
+        assert p.sum() == pytest.approx(1.0)
+        assert (p[1:] > 0).all()  # everything but <s> can follow
+
+
+def test_perplexity_is_finite_on_unseen_words_and_lower_with_context():
+    model = T.NGramModel(3, min_count=1).fit(CORPUS * 20)
+    held_out = ["thank you for the film".split(), "the zebra was fun".split()]
+    ppl = [model.perplexity(held_out, order=k) for k in (1, 2, 3)]
+    assert all(math.isfinite(x) for x in ppl)
+    assert ppl[1] < ppl[0] and ppl[2] < ppl[0]
+    with pytest.raises(ValueError, match="order"):
+        model.perplexity(held_out, order=4)
+
+
+def test_perplexity_of_uniform_model_is_vocabulary_size():
+    """A unigram model on a corpus where every word is equally frequent."""
+    words = [f"w{i}" for i in range(9)]
+    model = T.NGramModel(1, min_count=1).fit([words] * 50)
+    # 9 words + </s> equally likely; <unk> takes a sliver of add-one mass.
+    assert model.perplexity([words]) == pytest.approx(10, rel=0.01)
+
+
+def test_sampling_is_reproducible_and_uses_the_vocabulary():
+    model = T.NGramModel(3, min_count=1).fit(CORPUS)
+    a = model.sample(np.random.default_rng(1), prompt=["thank"])
+    b = model.sample(np.random.default_rng(1), prompt=["thank"])
+    assert a == b and a[0] == "thank"
+    assert set(a) <= set(model.vocab)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="empty"):
+        T.NGramModel(2).fit([[], []])
+    with pytest.raises(ValueError, match="not fitted"):
+        T.NGramModel(2).next_word_probs(["a"])
+    with pytest.raises(ValueError, match="n must be"):
+        T.NGramModel(0)
+    with pytest.raises(ValueError, match="int64"):
+        T.NGramModel(6, min_count=1).fit([[f"w{i}" for i in range(2000)]])
+
+
+def test_exact_count_does_not_overflow_like_int64():
+    assert T.exact_count(10_000, 7) == 10**28
+    wrapped = int(np.prod(np.repeat(np.int64(10_000), 7)))  # what NumPy int64 gives
+    assert wrapped == 10**28 % 2**64
+    assert wrapped != 10**28
+    with pytest.raises(ValueError):
+        T.exact_count(0, 2)
+
+
+def test_seen_share_counts_distinct_ngrams():
+    model = T.NGramModel(2, min_count=1).fit(CORPUS)
+    seen, possible = model.seen_share(2)
+    assert possible == len(model.vocab) ** 2
+    # distinct bigrams incl. (<s>, first word) and (last word, </s>)
+    distinct = {(a, b) for s in CORPUS for a, b in zip(["<s>"] + s, s + ["</s>"], strict=True)}
+    assert seen == len(distinct)
+
+
+def test_bag_of_words_loses_order_and_tfidf_downweights_common_words():
+    a = "the dog bit the man".split()
+    b = "the man bit the dog".split()
+    c = "a cat sat".split()
+    vocab = sorted(set(a + c))
+    X = T.bag_of_words([a, b, c], vocab)
+    assert X.shape == (3, len(vocab))
+    np.testing.assert_array_equal(X[0], X[1])
+    assert X[0, vocab.index("the")] == 2
+    W = T.tfidf(X)
+    assert W.shape == X.shape
+    # "dog" (2 of 3 docs) weighs less per occurrence than "cat" (1 of 3 docs)
+    assert W[0, vocab.index("dog")] < W[2, vocab.index("cat")] * len(c) / len(a)
+    import scipy.sparse as sp
+
+    np.testing.assert_allclose(T.tfidf(sp.csr_matrix(X)).toarray(), W)
+
+
+def test_draw_one_hot_cube(tmp_path):
+    path = tmp_path / "cube.png"
+    T.draw_one_hot_cube(path)
+    assert path.stat().st_size > 1000
