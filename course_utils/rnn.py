@@ -776,7 +776,11 @@ def train_classifier(model, make_batch, *, steps, lr=1e-2, clip=5.0, seed=0, pro
     ``make_batch(rng)`` -> (x, y) draws a fresh batch each step (x (N, T, D), y (N, T)) from a
     generator seeded with ``seed``. ``clip``: elementwise gradient clipping limit, or None.
     """
-    from tqdm.auto import tqdm
+    try:  # notebook bars need ipywidgets; without it tqdm.auto warns, so use the text bar
+        import ipywidgets  # noqa: F401
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm.std import tqdm
 
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
@@ -792,7 +796,7 @@ def train_classifier(model, make_batch, *, steps, lr=1e-2, clip=5.0, seed=0, pro
         opt.step(grads)
         losses[i] = loss
         if i % 50 == 0:
-            bar.set_postfix(loss=f"{loss:.3f}")
+            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)  # shown at the next redraw
     return losses
 
 
@@ -803,16 +807,15 @@ def draw_unrolled_rnn(path, steps=4):
     Every copy carries the same W_x (blue) and W_h (orange): that sharing is the point of the
     picture. Returns the path.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # a bare Figure, not pyplot: nothing is shown and the notebook's backend is left alone
+    from matplotlib.figure import Figure
     from matplotlib.patches import FancyBboxPatch
 
     if not 1 <= steps <= 8:
         raise ValueError(f"steps must be between 1 and 8, got {steps}")
     blue, orange, grey = "#1f77b4", "#ff7f0e", "#555555"
-    fig, ax = plt.subplots(figsize=(2.4 + 1.7 * steps, 3.6), dpi=100)
+    fig = Figure(figsize=(2.4 + 1.7 * steps, 3.6), dpi=100)
+    ax = fig.add_subplot()
     ax.set_axis_off()
 
     def cell(cx, cy, text):
@@ -862,5 +865,4 @@ def draw_unrolled_rnn(path, steps=4):
     ax.set_ylim(-0.7, 3.2)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path
