@@ -24,6 +24,7 @@ import ctypes
 import functools
 import glob
 import os
+import threading
 
 import numpy as np
 
@@ -34,6 +35,7 @@ __all__ = [
     "MLPClassifier",
     "RNNClassifier",
     "SimpleRNN",
+    "blas_threads",
     "clip_by_norm",
     "clip_elementwise",
     "draw_unrolled_rnn",
@@ -67,8 +69,13 @@ def _find_openblas_thread_control():
 _OPENBLAS = _find_openblas_thread_control()
 
 
+_blas_lock = threading.Lock()
+_blas_active = 0  # blocks currently inside blas_threads, over all Python threads
+_blas_saved = None  # NumPy's setting before the first of them
+
+
 @contextlib.contextmanager
-def _blas_threads(n):
+def blas_threads(n):
     """Run NumPy's OpenBLAS with ``n`` threads inside the block (no-op when not found).
 
     Why one thread by default: the recurrence multiplies a small (N, H) state by W_h once per
@@ -76,17 +83,33 @@ def _blas_threads(n):
     busy 2-core machine (a laptop with a browser open, or several jobs at once) even the big
     products ran 3x slower with two threads than with one, because each thread keeps waiting
     for the other to be scheduled. Set ``<Layer>.blas_threads = None`` to keep NumPy's setting.
+
+    The setting is global to the process. Blocks may nest and may run in several Python
+    threads at once: the latest ``n`` applies, and NumPy's own setting comes back when the
+    last block still open exits.
     """
+    global _blas_active, _blas_saved
     if _OPENBLAS is None or n is None:
         yield
         return
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer or None, got {n!r}")
     setter, getter = _OPENBLAS
-    before = getter()
-    setter(n)
+    with _blas_lock:
+        if _blas_active == 0:
+            _blas_saved = getter()
+        _blas_active += 1
+        setter(int(n))
     try:
         yield
     finally:
-        setter(before)
+        with _blas_lock:
+            _blas_active -= 1
+            if _blas_active == 0:
+                setter(_blas_saved)
+
+
+_blas_threads = blas_threads  # the name course_utils.charrnn imports
 
 
 def _with_blas_threads(method):
@@ -94,7 +117,7 @@ def _with_blas_threads(method):
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        with _blas_threads(self.blas_threads):
+        with blas_threads(self.blas_threads):
             return method(self, *args, **kwargs)
 
     return wrapper

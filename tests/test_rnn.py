@@ -160,6 +160,33 @@ def test_blas_thread_setting_is_restored(rng):
     assert get_threads() == before
 
 
+def test_blas_thread_setting_survives_concurrent_layers(rng):
+    """Layers running in several Python threads at once still give NumPy its setting back."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if rnn._OPENBLAS is None:
+        pytest.skip("NumPy's OpenBLAS thread control not found: blas_threads is a no-op here")
+    _, get_threads = rnn._OPENBLAS
+    before = get_threads()
+    x = rng.standard_normal((8, 20, D))
+
+    def work(seed):
+        layer = LSTM(D, 16, seed=seed)
+        return layer.backward(layer.forward(x)).shape
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(work, range(8))) == [(8, 20, D)] * 8
+    assert get_threads() == before
+    with rnn.blas_threads(1):
+        with rnn.blas_threads(1):
+            assert get_threads() == 1
+        assert get_threads() == 1
+    assert get_threads() == before
+    with pytest.raises(ValueError):
+        with rnn.blas_threads(0):
+            pass
+
+
 # ------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("cls", LAYERS)
 @pytest.mark.parametrize("shape", [(T, D), (N, T, D + 1), (N, T, D, 1), (0, T, D), (N, 0, D)])
