@@ -257,20 +257,33 @@ class NGramModel:
         return int(order)
 
     def sample(self, rng: np.random.Generator, *, max_words: int = 30,
-               prompt: Sequence[str] = ()) -> list[str]:
+               prompt: Sequence[str] = (), order: int | None = None) -> list[str]:
         """Draw one sentence word by word from the model (stops at ``</s>``).
 
-        The words of ``prompt`` start the sentence and are included in the result.
+        The words of ``prompt`` start the sentence and are included in the result; ``order``
+        (default n) samples from the model as if it had been fitted with that n.
         """
         self._check_fitted()
+        order = self._check_order(order)
         words = list(prompt)
         for _ in range(max_words):
-            p = self.next_word_probs(words)
+            p = self.next_word_probs(words, order=order)
             i = int(rng.choice(len(p), p=p))
             if i == 1:
                 break
             words.append(self.vocab[i])
         return words
+
+    def unseen_rate(self, sentences: Sequence[Sequence[str]], m: int) -> float:
+        """Share of the m-grams of held-out ``sentences`` that never occurred in training."""
+        self._check_fitted()
+        m = self._check_order(m)
+        stream, targets = self._encode([list(s) for s in sentences])
+        if len(targets) == 0:
+            raise ValueError("unseen_rate needs at least one sentence")
+        codes = self._codes(stream, targets, m)
+        table, counts = self._tables[m - 1]
+        return float((self._lookup(codes, table, counts) == 0).mean())
 
     def seen_share(self, m: int) -> tuple[int, int]:
         """(distinct m-grams seen in training, m-grams possible ``V ** m``), exact integers."""

@@ -124,3 +124,13 @@ def test_draw_one_hot_cube(tmp_path):
     path = tmp_path / "cube.png"
     T.draw_one_hot_cube(path)
     assert path.stat().st_size > 1000
+
+
+def test_unseen_rate_grows_with_n():
+    model = T.NGramModel(3, min_count=1).fit(CORPUS)
+    held_out = ["thank you for the fun film".split()]
+    rates = [model.unseen_rate(held_out, m) for m in (1, 2, 3)]
+    assert rates[0] == 0.0  # every word (and </s>) was seen
+    assert rates[0] <= rates[1] <= rates[2] <= 1.0
+    assert rates[2] > 0
+    assert model.unseen_rate(CORPUS, 3) == 0.0
