@@ -25,6 +25,7 @@ import shutil
 import socket
 import tarfile
 import tempfile
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,7 +165,8 @@ def _sha256(path: Path) -> str:
 
 
 def _describe(path: Path, origin: str) -> str:
-    return f"{origin} file {path}"
+    where = {"mirror": "mirror file", "cache": "cache file", "download": "just-downloaded cache file"}
+    return f"{where[origin]} {path}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,6 +310,7 @@ def _write_atomically(arrays: dict[str, np.ndarray], target: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **arrays)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; a shared classroom cache is fine
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -318,6 +321,15 @@ def _write_atomically(arrays: dict[str, np.ndarray], target: Path) -> None:
 _memo: dict[str, dict[str, np.ndarray]] = {}
 
 
+def _imdb_split_sizes() -> dict[str, int]:
+    """Reviews per split implied by IMDB_FOLDERS (25,000 / 25,000 / 50,000)."""
+    return {
+        "train": IMDB_FOLDERS[("train", "neg")] + IMDB_FOLDERS[("train", "pos")],
+        "test": IMDB_FOLDERS[("test", "neg")] + IMDB_FOLDERS[("test", "pos")],
+        "unsup": IMDB_FOLDERS[("train", "unsup")],
+    }
+
+
 def _read_parsed_cache(target: Path) -> dict[str, np.ndarray] | None:
     """The parsed-reviews cache, or None if it is missing or not complete (then deleted)."""
     if not target.is_file():
@@ -326,12 +338,12 @@ def _read_parsed_cache(target: Path) -> dict[str, np.ndarray] | None:
         with np.load(target, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
         sizes = {s: len(arrays[f"{s}_labels"]) for s in IMDB_SPLITS}
-        ok = sizes == {"train": 25_000, "test": 25_000, "unsup": 50_000} and all(
+        ok = sizes == _imdb_split_sizes() and all(
             len(arrays[f"{s}_ends"]) == sizes[s]
             and (sizes[s] == 0 or arrays[f"{s}_ends"][-1] == len(arrays[f"{s}_text"]))
             for s in IMDB_SPLITS
         )
-    except (OSError, ValueError, KeyError, zlib.error, EOFError):
+    except (OSError, ValueError, KeyError, zlib.error, EOFError, zipfile.BadZipFile):
         ok = False
     if ok:
         return arrays
@@ -346,7 +358,8 @@ def _imdb_arrays() -> dict[str, np.ndarray]:
     target = cache_dir() / _IMDB_CACHE_NAME
     arrays = _read_parsed_cache(target)
     if arrays is None:
-        with _locked("imdb"):
+        # A lock of its own: _fetch below takes the download lock ("imdb") inside this one.
+        with _locked("imdb-reviews"):
             arrays = _read_parsed_cache(target)  # built by another process meanwhile?
             if arrays is None:
                 path, origin = _fetch("imdb")

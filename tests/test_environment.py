@@ -1,0 +1,86 @@
+"""The pinned environment: one set of exact versions, stated twice (pip and conda)."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DIRECT = ["numpy", "scipy", "keras", "gensim", "matplotlib", "jupyterlab", "ipykernel",
+          "nbval", "pytest", "tqdm", "ruff", "jupyterlab_rise", "ipywidgets"]
+
+
+def _norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pins(lines):
+    pins = {}
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement, _, marker = line.partition(";")
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.+\-]+)", requirement.strip())
+        assert match, f"not an exact pin: {line!r}"
+        pins[(_norm(match.group(1)), marker.strip())] = match.group(2)
+    return pins
+
+
+def requirements_pins():
+    return _pins((ROOT / "requirements.txt").read_text().splitlines())
+
+
+def environment_pins():
+    text = (ROOT / "environment.yml").read_text()
+    assert re.search(r"^\s*-\s*python=3\.11\s*$", text, re.M), "environment.yml must pin python=3.11"
+    pip_section = text.split("- pip:", 1)[1]
+    return _pins(re.findall(r"^\s+-\s+(.+)$", pip_section, re.M))
+
+
+def test_every_requirement_is_an_exact_pin():
+    pins = requirements_pins()
+    assert len(pins) > 50  # the whole resolved set, not just the direct dependencies
+    names = {name for name, _ in pins}
+    for package in DIRECT:
+        assert _norm(package) in names, f"{package} is not pinned in requirements.txt"
+    assert {"tensorflow", "tensorflow-cpu"} & names
+
+
+def test_environment_yml_agrees_with_requirements():
+    assert environment_pins() == requirements_pins()
+
+
+def test_installed_versions_match_the_pins():
+    """The environment the tests run in is the pinned one (catches a stale .venv)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    mismatched = {}
+    for (name, marker), pinned in requirements_pins().items():
+        if marker and not _marker_applies(marker):
+            continue
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            mismatched[name] = (pinned, "not installed")
+            continue
+        if installed != pinned:
+            mismatched[name] = (pinned, installed)
+    assert not mismatched, f"installed versions differ from requirements.txt: {mismatched}"
+
+
+def _marker_applies(marker):
+    packaging_markers = pytest.importorskip("packaging.markers")
+    return packaging_markers.Marker(marker).evaluate()
+
+
+def test_python_is_311():
+    assert sys.version_info[:2] == (3, 11)
+
+
+def test_keras_3_on_tensorflow():
+    import keras
+
+    assert keras.__version__.startswith("3.")
+    assert keras.backend.backend() == "tensorflow"
