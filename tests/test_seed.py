@@ -13,7 +13,7 @@ def _draw():
 
     return (
         random.random(),
-        np.random.rand(3).tolist(),
+        np.random.rand(3).tolist(),  # noqa: NPY002 - set_seed must seed the legacy global one
         keras.random.normal((3,)).numpy().tolist(),
     )
 
