@@ -14,7 +14,12 @@ Shapes (N = batch, T = time steps, D = input size, H = hidden size):
 SimpleRNN, 4 for the LSTM (gate blocks i, f, c, o) and 3 for the GRU (blocks z, r, h).
 
 Inside, states are stored time-major, (T, N, H), so that the state of one step is one
-contiguous block: the loop over time then reads and writes whole arrays in place.
+contiguous block: the loop over time then reads and writes whole arrays in place. Forward and
+backward run NumPy's BLAS single-threaded (``blas_threads``; see why there).
+
+Bad input (wrong rank or shape, an initial state that does not match, NaN) raises a
+``ValueError`` naming the expected shape; ``backward`` before any ``forward`` raises a
+``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -195,7 +200,7 @@ class _Recurrent:
             raise ValueError(
                 f"x must have shape (N, T, {D}) = (batch, time steps, input_size) with N, T >= 1;"
                 f" got shape {x.shape}")
-        if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
+        if x.dtype != bool and (not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x)):
             raise ValueError(f"x must hold real numbers, got dtype {x.dtype}")
         x = x.astype(self.dtype, copy=False)
         if not np.isfinite(x).all():
@@ -247,12 +252,9 @@ class _Recurrent:
         self.grads["W_x"] = X.reshape(T * N, D).T @ dA2
         self.grads["W_h"] = Hprev.reshape(T * N, H).T @ dR2
         dx = (dA2 @ self.params["W_x"].T).reshape(T, N, D)
-        return dx.transpose(1, 0, 2)
+        return np.ascontiguousarray(dx.transpose(1, 0, 2))
 
     # ------------------------------------------------------------- Keras I/O
-    def _check_keras_layer(self, layer):
-        raise NotImplementedError
-
     @classmethod
     def from_keras(cls, layer, *, dtype=np.float32):
         """A NumPy copy of a built ``keras.layers.<SimpleRNN|LSTM|GRU>`` with its weights."""

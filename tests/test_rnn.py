@@ -146,6 +146,17 @@ def test_float64_input_to_float32_layer_stays_float32(cls, rng):
     assert out.dtype == np.float32
 
 
+def test_one_hot_input_of_any_real_dtype(rng):
+    """Boolean or integer one-hot input gives the same states as the float version."""
+    layer = SimpleRNN(D, H)
+    one_hot = np.eye(D, dtype=bool)[rng.integers(0, D, size=(N, T))]
+    expected = layer.forward(one_hot.astype(np.float32))
+    np.testing.assert_array_equal(layer.forward(one_hot), expected)
+    np.testing.assert_array_equal(layer.forward(one_hot.astype(np.int64)), expected)
+    with pytest.raises(ValueError, match="real numbers"):
+        layer.forward(one_hot.astype(str))
+
+
 def test_blas_thread_setting_is_restored(rng):
     """forward/backward run BLAS single-threaded but give NumPy its setting back, even on error."""
     if rnn._OPENBLAS is None:
