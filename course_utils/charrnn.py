@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from course_utils.gradcheck import numerical_gradient, relative_error
-from course_utils.rnn import LSTM, SimpleRNN
+from course_utils.rnn import LSTM, SimpleRNN, _blas_threads
 
 __all__ = [
     "Adagrad",
@@ -410,13 +410,21 @@ class CharRNN:
 
         h_t = tanh(onehot(x_t) W_x + h_{t-1} W_h + b)    logits_t = h_t W_y + b_y
 
-    A one-hot row times W_x is just row x_t of W_x: the input costs V*H per character, a
-    tenth of the H*H of the recurrence at V = 65, H = 512.
+    ``workers``: the batch's rows are split into this many groups that run forward and
+    backward at the same time in threads (NumPy releases the GIL inside its array
+    operations), each group's matrix products single-threaded, and their gradients are summed
+    in a fixed order. Two groups keep two cores busy on independent work, where BLAS threads
+    would wait for each other once per time step. The result does not depend on the number
+    of cores, only (in the last float32 bits) on ``workers``.
     """
 
-    def __init__(self, vocab_size, hidden_size, *, seed=0, dtype=np.float32):
+    #: rows per group below which a batch is not split (the threads would cost more)
+    min_rows_per_worker = 4
+
+    def __init__(self, vocab_size, hidden_size, *, seed=0, dtype=np.float32, workers=2):
         V = _check_int("vocab_size", vocab_size)
         H = _check_int("hidden_size", hidden_size)
+        self.workers = _check_int("workers", workers)
         self.rnn = SimpleRNN(V, H, seed=seed, dtype=dtype)
         self.dtype = self.rnn.dtype
         self.vocab_size, self.hidden_size = V, H
@@ -425,10 +433,18 @@ class CharRNN:
         self.W_y = rng.uniform(-limit, limit, (H, V)).astype(self.dtype)
         self.b_y = np.zeros(V, dtype=self.dtype)
         self._eye = np.eye(V, dtype=self.dtype)
+        self._replicas = [self.rnn]
+        self._pool = None
 
     def __repr__(self):
         return (f"CharRNN(vocab_size={self.vocab_size}, hidden_size={self.hidden_size}, "
                 f"dtype={self.dtype.name})")
+
+    def __getstate__(self):  # thread pools cannot be pickled or deep-copied; rebuilt on use
+        state = self.__dict__.copy()
+        state["_pool"] = None
+        state["_replicas"] = [self.rnn]
+        return state
 
     @property
     def params(self):
@@ -454,36 +470,99 @@ class CharRNN:
                              f"{ids.min()} to {ids.max()}")
         return ids
 
+    def _check_state(self, state, N):
+        if state is None:
+            return self.initial_state(N)
+        state = np.asarray(state)
+        if state.shape != (N, self.hidden_size):
+            raise ValueError(f"state must have shape (N, H) = ({N}, {self.hidden_size}), "
+                             f"got {state.shape}")
+        return state
+
+    # ------------------------------------------------------------ data-parallel plumbing
+    def _groups(self, N):
+        """Row slices of the batch, one per worker (a single slice for small batches)."""
+        k = min(self.workers, max(1, N // self.min_rows_per_worker))
+        edges = np.linspace(0, N, k + 1).astype(int)
+        while len(self._replicas) < k:
+            # another SimpleRNN (its own cache and grads) reading the same weight arrays
+            r = SimpleRNN(self.vocab_size, self.hidden_size, dtype=self.dtype)
+            r.params = self.rnn.params
+            self._replicas.append(r)
+        return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+    def _run(self, fn, groups):
+        """fn(i, rows) for every group: group 0 in this thread, the others in the pool."""
+        if len(groups) == 1:
+            return [fn(0, groups[0])]
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="charrnn")
+        # one BLAS thread for the whole step, set before the threads start: the RNN's own
+        # per-call setting then has nothing to race against
+        with _blas_threads(1):
+            futures = [self._pool.submit(fn, i, g) for i, g in enumerate(groups) if i]
+            first = fn(0, groups[0])
+            return [first] + [f.result() for f in futures]
+
+    def _forward_rows(self, i, ids, state):
+        Hs = self._replicas[i].forward(self._eye[ids], state)
+        N, T, H = Hs.shape
+        logits = Hs.reshape(N * T, H) @ self.W_y
+        logits += self.b_y
+        return Hs, logits.reshape(N, T, -1)
+
+    # ------------------------------------------------------------------------ public
     def forward(self, ids, state=None):
         """ids (N, T), state (N, H) or None -> (logits (N, T, V), last hidden state (N, H))."""
         ids = self._check_ids(ids)
-        N, T = ids.shape
-        Hs = self.rnn.forward(self._eye[ids], state)
-        logits = Hs.reshape(N * T, -1) @ self.W_y
-        logits += self.b_y
-        self._Hs = Hs
-        return logits.reshape(N, T, -1), Hs[:, -1].copy()
+        N = ids.shape[0]
+        state = self._check_state(state, N)
+        groups = self._groups(N)
+        with _blas_threads(self.rnn.blas_threads):
+            outs = self._run(lambda i, g: self._forward_rows(i, ids[g], state[g]), groups)
+        logits = np.concatenate([o[1] for o in outs]) if len(outs) > 1 else outs[0][1]
+        h_last = np.concatenate([o[0][:, -1] for o in outs])
+        return logits, h_last
 
     def loss_and_grads(self, x, y, state=None):
         """x, y (N, T) ids, state (N, H) or None -> (mean loss in nats, grads dict, state (N, H)).
 
         ``grads`` has the keys of ``params``; the returned state is h_T, to start the next
-        batch of the same streams with.
+        batch of the same streams with. ``dh0`` (N, H) is then d loss / d state.
         """
+        x = self._check_ids(x, "x")
         y = self._check_ids(y, "y")
-        logits, h_last = self.forward(x, state)
-        if y.shape != logits.shape[:2]:
-            raise ValueError(f"y must have the shape of x, got {y.shape} and {logits.shape[:2]}")
-        loss, dlogits = softmax_cross_entropy(logits, y)
-        N, T, V = logits.shape
-        H2 = self._Hs.reshape(N * T, -1)
-        d2 = dlogits.reshape(N * T, V)
-        grads = {"W_y": H2.T @ d2, "b_y": d2.sum(axis=0)}
-        dHs = (d2 @ self.W_y.T).reshape(N, T, -1)
-        self.rnn.backward(dHs)
-        grads.update(self.rnn.grads)
-        self.dh0 = self.rnn.dh0
-        return loss, grads, h_last
+        if y.shape != x.shape:
+            raise ValueError(f"y must have the shape of x, got {y.shape} and {x.shape}")
+        N, T = x.shape
+        state = self._check_state(state, N)
+        M = N * T
+
+        def work(i, g):
+            Hs, logits = self._forward_rows(i, x[g], state[g])
+            n = Hs.shape[0]
+            loss, dlogits = softmax_cross_entropy(logits, y[g])
+            # each group's mean -> its share of the whole batch's mean
+            dlogits *= n * T / M
+            H2 = Hs.reshape(n * T, -1)
+            d2 = dlogits.reshape(n * T, -1)
+            grads = {"W_y": H2.T @ d2, "b_y": d2.sum(axis=0)}
+            rnn = self._replicas[i]
+            rnn.backward((d2 @ self.W_y.T).reshape(n, T, -1))
+            grads.update(rnn.grads)
+            return loss * n * T / M, grads, Hs[:, -1].copy(), rnn.dh0
+
+        with _blas_threads(self.rnn.blas_threads):
+            outs = self._run(work, self._groups(N))
+        loss = sum(o[0] for o in outs)
+        grads = outs[0][1]
+        for o in outs[1:]:
+            for k, g in o[1].items():
+                grads[k] += g
+        self.dh0 = np.concatenate([o[3] for o in outs])
+        return loss, grads, np.concatenate([o[2] for o in outs])
 
 
 def check_char_model_gradients(model, x, y, state=None, *, eps=1e-6):
@@ -558,10 +637,16 @@ class History:
 
 
 def _progress(total, desc, enabled):
-    from tqdm.auto import tqdm
+    import warnings
+
+    with warnings.catch_warnings():
+        # without ipywidgets, tqdm.auto falls back to the text bar with a warning that
+        # prints a file path; the text bar is all we need
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, disable=not enabled, mininterval=0.5,
-                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]")
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]")
 
 
 def train(model, batches, optimizer, *, steps=None, seconds=None, clip_norm=5.0,
@@ -574,7 +659,7 @@ def train(model, batches, optimizer, *, steps=None, seconds=None, clip_norm=5.0,
     training, whichever comes first (at least one must be given). Every ``eval_every`` steps
     and at the end it records the mean training loss and, if ``val_ids`` is given, the
     validation loss (``evaluate`` with ``val_batch_size`` streams and the training
-    ``seq_len``); ``on_eval(step, history)`` is then called (e.g. to print a sample: use
+    ``seq_len``); ``on_eval(step, history)`` is then called (e.g. to print a sample; in a terminal use
     ``tqdm.write`` so the progress bar stays intact). Returns a ``History``.
     """
     if steps is None and seconds is None:

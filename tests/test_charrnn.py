@@ -308,3 +308,23 @@ def test_keras_model_trains_and_its_numpy_copy_agrees(vocab):
 def test_draw_stream_batches(tmp_path):
     path = charrnn.draw_stream_batches(tmp_path / "streams.png")
     assert path.exists() and 5_000 < path.stat().st_size < 200_000
+
+
+def test_split_batch_workers_give_the_same_loss_gradients_and_states(rng):
+    x = rng.integers(0, 7, (6, 5))
+    y = rng.integers(0, 7, (6, 5))
+    h0 = rng.standard_normal((6, 4)) * 0.5
+    one = CharRNN(7, 4, seed=3, dtype=np.float64, workers=1)
+    three = CharRNN(7, 4, seed=3, dtype=np.float64, workers=3)
+    three.min_rows_per_worker = 1
+    assert len(three._groups(6)) == 3
+    l1, g1, s1 = one.loss_and_grads(x, y, h0)
+    l3, g3, s3 = three.loss_and_grads(x, y, h0)
+    assert l3 == pytest.approx(l1, rel=1e-12)
+    for k in g1:
+        np.testing.assert_allclose(g3[k], g1[k], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(s3, s1, atol=1e-14)
+    np.testing.assert_allclose(three.dh0, one.dh0, atol=1e-14)
+    np.testing.assert_allclose(three.forward(x, h0)[0], one.forward(x, h0)[0], atol=1e-12)
+    errors = check_char_model_gradients(three, x[:, :3], y[:, :3], h0)
+    assert max(errors.values()) < 1e-7, errors
