@@ -1,0 +1,659 @@
+"""IMDB sentiment with Keras: reviews to padded id arrays, the lesson's models, training, prediction.
+
+The path of a review (N = reviews, T = ``maxlen`` time steps, V = ``num_words``):
+
+1. ``tokenize``: raw text -> list of lower-case words (``<br />`` and punctuation removed).
+2. ``ReviewVectorizer.fit``: the ``num_words - 2`` most frequent training words get ids
+   2..V-1; id 0 is padding (``PAD``), id 1 stands for any other word (``OOV``).
+3. ``ReviewVectorizer.encode``: texts -> lists of ids, full length (computed once, reused).
+4. ``pad``: lists of ids -> int32 array (N, T), cut and filled on the side you choose.
+
+Models (``build_classifier``, ``build_lecture_model``, ``build_final_model``) take (N, T) int
+ids and return (N, 1) probabilities that a review is positive. ``FINAL`` holds the settings of
+the lesson's final model; the notebook and ``benchmarks/imdb_lstm.py`` both read it.
+
+TensorFlow/Keras are imported inside the functions that need them, so that
+``import course_utils.sentiment`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+__all__ = [
+    "FINAL",
+    "OOV",
+    "PAD",
+    "FinalSettings",
+    "Prediction",
+    "ReviewVectorizer",
+    "TqdmProgress",
+    "build_classifier",
+    "build_final_model",
+    "build_lecture_model",
+    "confusion_matrix",
+    "draw_lstm_cell",
+    "gradient_norms_vs_length",
+    "pad",
+    "plot_confusion_matrix",
+    "plot_gate_activations",
+    "plot_gradient_norms",
+    "plot_history",
+    "predict_proba",
+    "predict_review",
+    "prepare_imdb",
+    "seconds_per_step",
+    "tokenize",
+    "train",
+]
+
+PAD = 0  #: id of the padding "word"
+OOV = 1  #: id of every word outside the vocabulary
+
+# A word is a run of letters (any alphabet) with inner apostrophes ("don't"), or a number.
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|\d+")
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _check_text(text, what="review"):
+    if not isinstance(text, str):
+        raise ValueError(f"a {what} must be a str, got {type(text).__name__}")
+
+
+def _check_texts(texts) -> list[str]:
+    if isinstance(texts, str):
+        raise ValueError("expected a list of reviews, got a single str (wrap it in a list)")
+    texts = list(texts)
+    for k, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ValueError(f"review {k} must be a str, got {type(text).__name__}")
+    return texts
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words of one review, HTML line breaks and punctuation dropped.
+
+    Letters of any alphabet count ("très", "фильм"), so a review in another language gives
+    words too (usually out of vocabulary); an empty or punctuation-only review gives ``[]``.
+    """
+    _check_text(text)
+    return _WORD.findall(_BREAK.sub(" ", text).lower())
+
+
+def _check_int(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_side(name, value):
+    if value not in ("pre", "post"):
+        raise ValueError(f"{name} must be 'pre' or 'post', got {value!r}")
+    return value
+
+
+class ReviewVectorizer:
+    """A word vocabulary fitted on training reviews; turns reviews into id lists.
+
+    ``num_words`` counts the two reserved ids: ``PAD`` (0) and ``OOV`` (1). Ties in word
+    frequency are broken by first appearance, so a fit is reproducible.
+    """
+
+    def __init__(self, num_words: int = 20_000):
+        self.num_words = _check_int("num_words", num_words, 3)
+        self.words: list[str] | None = None  # words[i] is the word of id i
+        self.index: dict[str, int] | None = None
+
+    def fit(self, texts: Iterable[str]) -> ReviewVectorizer:
+        """Count words in ``texts`` (a list of str) and keep the most frequent ones."""
+        return self.fit_tokens(tokenize(t) for t in _check_texts(texts))
+
+    def fit_tokens(self, token_lists: Iterable[Sequence[str]]) -> ReviewVectorizer:
+        """Like ``fit`` on reviews already split by ``tokenize``."""
+        counts = Counter()
+        for tokens in token_lists:
+            counts.update(tokens)
+        if not counts:
+            raise ValueError("cannot fit a vocabulary: the reviews contain no words")
+        kept = [w for w, _ in counts.most_common(self.num_words - 2)]
+        self.words = ["<pad>", "<oov>", *kept]
+        self.index = {w: i for i, w in enumerate(self.words)}
+        return self
+
+    @property
+    def vocabulary_size(self) -> int:
+        """Ids in use, PAD and OOV included (<= ``num_words`` for a small corpus)."""
+        self._check_fitted()
+        return len(self.words)
+
+    def _check_fitted(self):
+        if self.index is None:
+            raise ValueError("the vectorizer is not fitted yet: call fit(train_texts) first")
+
+    def encode_tokens(self, tokens: Sequence[str]) -> list[int]:
+        """One tokenized review -> its ids, unknown words as ``OOV``."""
+        self._check_fitted()
+        get = self.index.get
+        return [get(w, OOV) for w in tokens]
+
+    def encode(self, texts: Iterable[str]) -> list[list[int]]:
+        """Reviews (list of str) -> list of id lists, each as long as its review."""
+        return [self.encode_tokens(tokenize(t)) for t in _check_texts(texts)]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Ids -> words joined by spaces (padding skipped, unknown words shown as <oov>)."""
+        self._check_fitted()
+        out = []
+        for i in ids:
+            i = int(i)
+            if not 0 <= i < len(self.words):
+                raise ValueError(f"id {i} is outside the vocabulary [0, {len(self.words)})")
+            if i != PAD:
+                out.append(self.words[i])
+        return " ".join(out)
+
+
+def pad(id_lists: Sequence[Sequence[int]], maxlen: int, *, padding: str = "pre",
+        truncating: str = "pre") -> np.ndarray:
+    """Id lists -> int32 array (N, maxlen).
+
+    ``truncating="pre"`` keeps the *last* ``maxlen`` words of a long review (the end of a review
+    usually holds the verdict); ``padding="pre"`` puts the zeros before the words, so the words
+    are the last thing a left-to-right RNN reads. An empty list gives a row of zeros.
+    """
+    maxlen = _check_int("maxlen", maxlen, 1)
+    _check_side("padding", padding)
+    _check_side("truncating", truncating)
+    if isinstance(id_lists, np.ndarray) and id_lists.ndim == 2:
+        id_lists = list(id_lists)
+    X = np.zeros((len(id_lists), maxlen), dtype=np.int32)
+    for n, ids in enumerate(id_lists):
+        ids = ids[-maxlen:] if truncating == "pre" else ids[:maxlen]
+        L = len(ids)
+        if L == 0:
+            continue
+        if padding == "pre":
+            X[n, maxlen - L:] = ids
+        else:
+            X[n, :L] = ids
+    return X
+
+
+def prepare_imdb(num_words: int = 20_000, seed: int = 0):
+    """Load, shuffle, tokenize and encode the IMDB train and test reviews, once.
+
+    Returns ``(vectorizer, data)`` where ``data`` is a dict with ``train_ids`` / ``test_ids``
+    (lists of 25,000 id lists, full length), ``y_train`` / ``y_test`` (25,000,) int labels
+    (1 positive) and ``train_texts`` / ``test_texts``, all in the same shuffled order (the
+    files list negatives first, so every subset must come from shuffled data).
+    """
+    from course_utils.data import load_imdb
+
+    rng = np.random.default_rng(seed)
+    data = {}
+    vectorizer = ReviewVectorizer(num_words)
+    for split in ("train", "test"):
+        texts, labels = load_imdb(split)
+        order = rng.permutation(len(texts))
+        texts = [texts[k] for k in order]
+        tokens = [tokenize(t) for t in texts]
+        if split == "train":
+            vectorizer.fit_tokens(tokens)
+        data[f"{split}_texts"] = texts
+        data[f"{split}_ids"] = [vectorizer.encode_tokens(t) for t in tokens]
+        data[f"y_{split}"] = np.asarray(labels)[order].astype(np.int32)
+    return vectorizer, data
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FinalSettings:
+    """Everything that defines the lesson's final model and its training run."""
+
+    num_words: int = 20_000
+    maxlen: int = 400  # the last 400 words: 85% of reviews fit whole
+    embed_dim: int = 64
+    conv_filters: int = 64
+    conv_width: int = 5
+    pool: int = 4  # the LSTM reads 4x fewer, richer steps
+    units: int = 64
+    cell: str = "lstm"
+    learning_rate: float = 3e-3
+    batch_size: int = 128
+    epochs: int = 1
+    padding: str = "pre"
+    truncating: str = "pre"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+FINAL = FinalSettings()
+
+
+def _recurrent_layer(cell, units, **kwargs):
+    import keras
+
+    layers = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU,
+              "simple": keras.layers.SimpleRNN}
+    if cell not in layers:
+        raise ValueError(f"cell must be one of {sorted(layers)}, got {cell!r}")
+    if cell != "simple":
+        # On a CPU there is no cuDNN kernel anyway; saying so lets Keras skip the attempt.
+        kwargs.setdefault("use_cudnn", False)
+    return layers[cell](units, **kwargs)
+
+
+def build_classifier(*, num_words: int = 20_000, maxlen: int = 200, embed_dim: int = 32,
+                     units: int = 32, cell: str = "lstm", mask_zero: bool = False,
+                     bidirectional: bool = False, dropout: float = 0.0,
+                     recurrent_dropout: float = 0.0, conv_filters: int = 0,
+                     conv_width: int = 5, pool: int = 1, learning_rate: float = 1e-3):
+    """Embedding -> [Conv1D -> MaxPooling1D] -> LSTM/GRU -> Dense(1, sigmoid), compiled.
+
+    Input (N, maxlen) int ids, output (N, 1) probability of "positive". ``mask_zero=True``
+    makes the recurrent layer skip padding steps. ``conv_filters > 0`` adds a convolution over
+    ``conv_width`` neighbouring words followed by max-pooling over ``pool`` steps, so the
+    recurrent layer runs ``pool`` times fewer steps. Loss binary cross-entropy, Adam, accuracy.
+    """
+    import keras
+
+    num_words = _check_int("num_words", num_words, 3)
+    maxlen = _check_int("maxlen", maxlen, 1)
+    pool = _check_int("pool", pool, 1)
+    if mask_zero and conv_filters:
+        raise ValueError("mask_zero=True cannot be combined with the convolution front end")
+    layers = [keras.Input((maxlen,), dtype="int32"),
+              keras.layers.Embedding(num_words, embed_dim, mask_zero=mask_zero)]
+    if conv_filters:
+        layers.append(keras.layers.Conv1D(conv_filters, conv_width, activation="relu"))
+        if pool > 1:
+            layers.append(keras.layers.MaxPooling1D(pool))
+    rnn = _recurrent_layer(cell, units, dropout=dropout, recurrent_dropout=recurrent_dropout)
+    layers.append(keras.layers.Bidirectional(rnn) if bidirectional else rnn)
+    layers.append(keras.layers.Dense(1, activation="sigmoid"))
+    model = keras.Sequential(layers)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def build_lecture_model(num_words: int = 20_000, maxlen: int = 80):
+    """The lecture's model: Embedding(20000, 128), LSTM(128, dropout=0.2,
+    recurrent_dropout=0.2), Dense(1, sigmoid), Adam at its default rate. (N, maxlen) -> (N, 1).
+    """
+    return build_classifier(num_words=num_words, maxlen=maxlen, embed_dim=128, units=128,
+                            dropout=0.2, recurrent_dropout=0.2)
+
+
+def build_final_model(settings: FinalSettings = FINAL):
+    """The lesson's final model, from ``settings`` (default ``FINAL``). (N, maxlen) -> (N, 1)."""
+    s = settings
+    return build_classifier(num_words=s.num_words, maxlen=s.maxlen, embed_dim=s.embed_dim,
+                            units=s.units, cell=s.cell, conv_filters=s.conv_filters,
+                            conv_width=s.conv_width, pool=s.pool,
+                            learning_rate=s.learning_rate)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training and prediction
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_xy(X, y):
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 2 or not np.issubdtype(X.dtype, np.integer):
+        raise ValueError(f"X must be an (N, T) integer array of word ids, got {X.dtype} {X.shape}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+    return X, y
+
+
+def _check_model_input(model, X):
+    want = model.inputs[0].shape[1]
+    if want is not None and X.shape[1] != want:
+        raise ValueError(f"the model reads sequences of length {want}, X has {X.shape[1]} "
+                         "columns: pad with the model's maxlen")
+    vocab = model.layers[0].input_dim if hasattr(model.layers[0], "input_dim") else None
+    if X.size and (X.min() < 0 or (vocab is not None and X.max() >= vocab)):
+        raise ValueError(f"word ids must lie in [0, {vocab}), got [{X.min()}, {X.max()}]")
+
+
+class TqdmProgress:
+    """A Keras callback factory: one tqdm bar over all training batches, loss and accuracy shown.
+
+    Use ``TqdmProgress.callback(total_steps, desc)``; the class keeps Keras out of import time.
+    """
+
+    @staticmethod
+    def callback(total_steps: int, desc: str = "training"):
+        import keras
+        from tqdm.auto import tqdm
+
+        class _Bar(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.bar = tqdm(total=total_steps, desc=desc, unit="batch")
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.bar.update(1)
+                if logs and batch % 10 == 0:
+                    self.bar.set_postfix(loss=f"{logs['loss']:.3f}",
+                                         acc=f"{logs['accuracy']:.3f}")
+
+            def on_train_end(self, logs=None):
+                self.bar.close()
+
+        return _Bar()
+
+
+def train(model, X, y, *, epochs: int = 1, batch_size: int = 128, validation_data=None,
+          steps: int | None = None, progress: bool = True, desc: str = "training"):
+    """Fit ``model`` on X (N, T) ids and y (N,) labels; returns ``(history, seconds)``.
+
+    ``history`` is Keras's ``History.history`` dict (per-epoch ``loss``, ``accuracy`` and, with
+    ``validation_data``, ``val_loss`` / ``val_accuracy``); ``seconds`` is wall-clock training
+    time. ``steps`` caps the batches per epoch (for quick measurements on a slice).
+    """
+    X, y = _check_xy(X, y)
+    _check_model_input(model, X)
+    epochs = _check_int("epochs", epochs, 1)
+    batch_size = _check_int("batch_size", batch_size, 1)
+    if steps is not None:
+        steps = _check_int("steps", steps, 1)
+        X, y = X[:steps * batch_size], y[:steps * batch_size]
+    n_batches = -(-len(X) // batch_size)
+    callbacks = [TqdmProgress.callback(n_batches * epochs, desc)] if progress else []
+    start = time.perf_counter()
+    hist = model.fit(X, y, batch_size=batch_size, epochs=epochs, shuffle=True,
+                     validation_data=validation_data, callbacks=callbacks, verbose=0)
+    return hist.history, time.perf_counter() - start
+
+
+def seconds_per_step(model, X, y, *, batch_size: int = 32, steps: int = 20) -> float:
+    """Wall-clock seconds per training batch, measured after one warm-up call (graph tracing)."""
+    X, y = _check_xy(X, y)
+    need = batch_size * (steps + 1)
+    if len(X) < need:
+        raise ValueError(f"need at least {need} reviews for {steps} timed steps, got {len(X)}")
+    model.fit(X[:batch_size], y[:batch_size], batch_size=batch_size, verbose=0)
+    start = time.perf_counter()
+    model.fit(X[batch_size:need], y[batch_size:need], batch_size=batch_size, verbose=0)
+    return (time.perf_counter() - start) / steps
+
+
+def predict_proba(model, X, *, batch_size: int = 1024) -> np.ndarray:
+    """Probabilities that each review is positive, (N,) float."""
+    X = np.asarray(X)
+    if X.ndim != 2 or not np.issubdtype(X.dtype, np.integer):
+        raise ValueError(f"X must be an (N, T) integer array of word ids, got {X.dtype} {X.shape}")
+    _check_model_input(model, X)
+    return model.predict(X, batch_size=batch_size, verbose=0).reshape(-1)
+
+
+def confusion_matrix(y_true, y_pred) -> np.ndarray:
+    """2x2 counts: rows the true class (0 negative, 1 positive), columns the predicted class."""
+    y_true = np.asarray(y_true).astype(int).reshape(-1)
+    y_pred = np.asarray(y_pred).astype(int).reshape(-1)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred differ in length: {y_true.shape} vs {y_pred.shape}")
+    if not np.isin(y_true, (0, 1)).all() or not np.isin(y_pred, (0, 1)).all():
+        raise ValueError("labels must be 0 or 1")
+    return np.bincount(2 * y_true + y_pred, minlength=4).reshape(2, 2)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The model's verdict on one typed review."""
+
+    probability: float  # P(positive)
+    n_words: int
+    n_known: int  # words inside the vocabulary
+    truncated: bool  # the review had more than maxlen words; only the last maxlen were read
+
+    @property
+    def label(self) -> str:
+        return "positive" if self.probability >= 0.5 else "negative"
+
+    def __str__(self):
+        note = ""
+        if self.n_known < self.n_words / 2:
+            note = " (careful: most words are unknown to the model)"
+        if self.truncated:
+            note += " (long review: only its last words were read)"
+        return (f"{self.label} (P(positive) = {self.probability:.2f}; "
+                f"{self.n_known} of {self.n_words} words known){note}")
+
+
+def predict_review(model, vectorizer: ReviewVectorizer, text: str, *,
+                   maxlen: int | None = None, padding: str = "pre") -> Prediction:
+    """Sentiment of one review typed as a str.
+
+    Unknown words become ``OOV``, a review longer than ``maxlen`` (default: the model's input
+    length) keeps its last ``maxlen`` words. A review with no words at all raises ValueError:
+    there is nothing to judge.
+    """
+    _check_text(text)
+    tokens = tokenize(text)
+    if not tokens:
+        raise ValueError("the review has no words (empty, or only punctuation): "
+                         "type at least one word")
+    if maxlen is None:
+        maxlen = model.inputs[0].shape[1]
+    ids = vectorizer.encode_tokens(tokens)
+    X = pad([ids], maxlen, padding=padding)
+    p = float(predict_proba(model, X, batch_size=1)[0])
+    return Prediction(probability=p, n_words=len(ids),
+                      n_known=sum(i != OOV for i in ids), truncated=len(ids) > maxlen)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradient flow with the NumPy layers of course_utils.rnn
+# ---------------------------------------------------------------------------------------------
+
+
+def gradient_norms_vs_length(lengths: Sequence[int], *, hidden_size: int = 32,
+                             input_size: int = 16, batch: int = 8, seed: int = 0) -> dict:
+    """||d loss / d h_0|| for a SimpleRNN, an LSTM and a GRU of the same size, per length T.
+
+    Each layer has Keras's default initial weights (seeded); inputs are standard normal
+    (batch, T, input_size) and the loss is ``sum(h_T * v)`` for a fixed random v, so only the
+    last hidden state feeds the loss and the gradient has to travel back T steps. Returns
+    ``{"SimpleRNN": array, "LSTM": array, "GRU": array}``, each (len(lengths),), the mean norm
+    over the batch.
+    """
+    from course_utils.rnn import GRU, LSTM, SimpleRNN
+
+    lengths = [_check_int("length", T, 1) for T in lengths]
+    if not lengths:
+        raise ValueError("lengths must contain at least one sequence length")
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(hidden_size)
+    xs = rng.standard_normal((batch, max(lengths), input_size))
+    out = {}
+    for cls in (SimpleRNN, LSTM, GRU):
+        layer = cls(input_size, hidden_size, seed=seed, dtype=np.float64)
+        norms = []
+        for T in lengths:
+            layer.forward(xs[:, :T])
+            dH = np.zeros((batch, T, hidden_size))
+            dH[:, -1] = v
+            layer.backward(dH)
+            norms.append(np.linalg.norm(layer.dh0, axis=1).mean())
+        out[cls.__name__] = np.array(norms)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------------------------
+
+
+def draw_lstm_cell(path) -> None:
+    """Draw the LSTM cell (cell-state highway, forget/input/output gates, candidate) to ``path``."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    fig, ax = plt.subplots(figsize=(9, 4.6))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 5.6)
+    ax.axis("off")
+    ax.add_patch(FancyBboxPatch((1.2, 0.7), 7.6, 4.1, boxstyle="round,pad=0.1",
+                                fc="#f4f6fb", ec="#8a94a6", lw=1.2))
+
+    def arrow(a, b, color="#333333", lw=1.4, style="-|>"):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle=style, mutation_scale=12, color=color,
+                                     lw=lw, shrinkA=0, shrinkB=0))
+
+    def op(xy, sym, color="#333333"):
+        ax.add_patch(plt.Circle(xy, 0.22, fc="white", ec=color, lw=1.4, zorder=3))
+        ax.text(*xy, sym, ha="center", va="center", fontsize=12, zorder=4, color=color)
+
+    def gate(x, name, fn, color):
+        ax.add_patch(FancyBboxPatch((x - 0.42, 1.55), 0.84, 0.55, boxstyle="round,pad=0.04",
+                                    fc=color, ec="none", zorder=3))
+        ax.text(x, 1.83, fn, ha="center", va="center", color="white", fontsize=11, zorder=4)
+        ax.text(x, 1.28, name, ha="center", va="top", fontsize=9, color=color)
+
+    blue, green, orange, red, grey = "#3366cc", "#2e9e5b", "#e08a1e", "#c43c39", "#555555"
+    # the cell-state highway along the top: one multiply, one add
+    arrow((0.3, 4.2), (2.58, 4.2), blue, lw=2.5, style="-")
+    op((2.8, 4.2), "×", blue)
+    arrow((3.02, 4.2), (4.78, 4.2), blue, lw=2.5, style="-")
+    op((5.0, 4.2), "+", blue)
+    arrow((5.22, 4.2), (9.7, 4.2), blue, lw=2.5)
+    ax.text(0.3, 4.45, r"$c_{t-1}$", fontsize=12, color=blue)
+    ax.text(9.35, 4.45, r"$c_t$", fontsize=12, color=blue)
+    ax.text(3.9, 4.42, "cell state: multiplied by f, then added to", ha="center", fontsize=8,
+            color=blue)
+    # inputs h_{t-1} and x_t merge into a bus that feeds the four layers
+    arrow((0.3, 0.95), (7.2, 0.95), grey, style="-")
+    arrow((1.6, 0.1), (1.6, 0.95), grey, style="-")
+    ax.text(0.3, 1.05, r"$h_{t-1}$", fontsize=12)
+    ax.text(1.7, 0.15, r"$x_t$", fontsize=12)
+    xs = {"f": 2.8, "i": 4.0, "g": 5.0, "o": 6.6}
+    for x in xs.values():
+        arrow((x, 0.95), (x, 1.5), grey)
+    gate(xs["f"], "forget f", "σ", red)
+    gate(xs["i"], "input i", "σ", green)
+    gate(xs["g"], "candidate g", "tanh", orange)
+    gate(xs["o"], "output o", "σ", "#7b4fb0")
+    arrow((xs["f"], 2.12), (xs["f"], 3.98), red)
+    op((4.5, 3.0), "×", green)
+    arrow((xs["i"], 2.12), (4.34, 2.85), green)
+    arrow((xs["g"], 2.12), (4.66, 2.85), orange)
+    arrow((4.5, 3.22), (4.86, 4.02), green)
+    # output: h_t = o * tanh(c_t)
+    ax.add_patch(FancyBboxPatch((7.25, 3.05), 0.7, 0.42, boxstyle="round,pad=0.04",
+                                fc="#fbe9d0", ec=orange, zorder=3))
+    ax.text(7.6, 3.26, "tanh", ha="center", va="center", fontsize=9, zorder=4)
+    arrow((7.6, 4.2), (7.6, 3.5), blue)
+    op((7.6, 2.3), "×", "#7b4fb0")
+    arrow((7.6, 3.02), (7.6, 2.53), orange)
+    arrow((xs["o"], 2.12), (7.38, 2.3), "#7b4fb0")
+    arrow((7.82, 2.3), (9.7, 2.3), "#222222", lw=2)
+    arrow((8.6, 2.3), (8.6, 5.45), "#222222")
+    ax.text(9.35, 2.45, r"$h_t$", fontsize=12)
+    ax.text(8.7, 5.2, r"$h_t$ (output)", fontsize=10)
+    ax.text(5.0, 5.25, r"$c_t = f \odot c_{t-1} + i \odot g \qquad h_t = o \odot \tanh(c_t)$",
+            ha="center", fontsize=12)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_gate_activations(words: Sequence[str], gates: dict, units: Sequence[int], ax=None):
+    """Heat maps of gate values along a sentence.
+
+    ``gates`` maps a gate name to a (T, H) array for one review (e.g. ``LSTM.gates`` of
+    ``course_utils.rnn`` at batch index 0); one panel per gate, rows = the chosen ``units``,
+    columns = the T ``words``. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    T = len(words)
+    for name, g in gates.items():
+        if np.ndim(g) != 2 or np.shape(g)[0] != T:
+            raise ValueError(f"gate {name!r} must be (T={T}, H), got {np.shape(g)}")
+    units = list(units)
+    fig, axes = plt.subplots(len(gates), 1, figsize=(max(6, 0.42 * T), 1.1 + 0.3 * len(units)
+                                                     * len(gates)), sharex=True)
+    axes = np.atleast_1d(axes)
+    for ax, (name, g) in zip(axes, gates.items(), strict=True):
+        vals = np.asarray(g)[:, units].T
+        lo = -1.0 if vals.min() < 0 else 0.0
+        im = ax.imshow(vals, aspect="auto", cmap="RdBu_r" if lo < 0 else "viridis",
+                       vmin=lo, vmax=1.0)
+        ax.set_yticks(range(len(units)), [str(u) for u in units], fontsize=7)
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=10)
+        fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01)
+    axes[-1].set_xticks(range(T), words, rotation=60, ha="right", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_norms(lengths, norms: dict, ax=None):
+    """Log-scale plot of ||d loss / d h_0|| against sequence length, one line per layer."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.8))
+    for name, values in norms.items():
+        ax.semilogy(lengths, values, marker="o", ms=3, label=name)
+    ax.set_xlabel("sequence length T (steps between h_0 and the loss)")
+    ax.set_ylabel("||d loss / d h_0||")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_history(history: dict, ax=None, title: str | None = None):
+    """Training (and validation, if present) accuracy per epoch from a ``train`` history."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.2))
+    epochs = np.arange(1, len(history["accuracy"]) + 1)
+    ax.plot(epochs, history["accuracy"], marker="o", label="train")
+    if "val_accuracy" in history:
+        ax.plot(epochs, history["val_accuracy"], marker="s", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.set_xticks(epochs)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_confusion_matrix(cm, ax=None):
+    """Show a 2x2 ``confusion_matrix`` with counts and row percentages."""
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(cm)
+    if cm.shape != (2, 2):
+        raise ValueError(f"expected a 2x2 confusion matrix, got shape {cm.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.8, 3.4))
+    ax.imshow(cm, cmap="Blues")
+    names = ["negative", "positive"]
+    for r in range(2):
+        for c in range(2):
+            share = cm[r, c] / max(cm[r].sum(), 1)
+            ax.text(c, r, f"{cm[r, c]:,}\n{share:.1%}", ha="center", va="center",
+                    color="white" if cm[r, c] > cm.max() / 2 else "black")
+    ax.set_xticks([0, 1], names)
+    ax.set_yticks([0, 1], names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    return ax

@@ -1,0 +1,172 @@
+"""Tests for course_utils.sentiment: text to ids, the models' contracts, bad input."""
+
+import numpy as np
+import pytest
+
+from course_utils import sentiment as S
+
+TRAIN = [
+    "A great film.<br /><br />Great acting, great story!",
+    "Awful. The worst film I have seen; awful acting.",
+    "Great fun, not awful at all.",
+]
+
+
+@pytest.fixture(scope="module")
+def vec():
+    return S.ReviewVectorizer(num_words=8).fit(TRAIN)
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    import course_utils
+
+    course_utils.set_seed(0)
+    return S.build_classifier(num_words=8, maxlen=6, embed_dim=4, units=3)
+
+
+def test_tokenize_drops_html_breaks_and_punctuation_keeps_apostrophes():
+    assert S.tokenize("Don't!<br />It's GREAT,fun 10/10") == [
+        "don't", "it's", "great", "fun", "10", "10"]
+
+
+def test_tokenize_other_alphabets_and_empty():
+    assert S.tokenize("Очень хороший фильм") == ["очень", "хороший", "фильм"]
+    assert S.tokenize("très bien") == ["très", "bien"]
+    assert S.tokenize("") == []
+    assert S.tokenize("?!... :-)") == []
+
+
+def test_tokenize_rejects_non_text():
+    with pytest.raises(ValueError, match="must be a str"):
+        S.tokenize(None)
+
+
+def test_vocabulary_reserves_pad_and_oov_and_orders_by_frequency(vec):
+    assert vec.words[S.PAD] == "<pad>" and vec.words[S.OOV] == "<oov>"
+    assert vec.vocabulary_size == 8
+    # "great" (4x) and "awful" (3x) are the most frequent words
+    assert vec.index["great"] == 2 and vec.index["awful"] == 3
+
+
+def test_encode_maps_unknown_words_to_oov(vec):
+    ids = vec.encode(["great zebra фильм"])[0]
+    assert ids == [2, S.OOV, S.OOV]
+    assert vec.decode([0, 0, *ids]) == "great <oov> <oov>"
+
+
+def test_vectorizer_errors_name_the_problem(vec):
+    with pytest.raises(ValueError, match="not fitted"):
+        S.ReviewVectorizer().encode(["hello"])
+    with pytest.raises(ValueError, match="single str"):
+        vec.encode("great film")
+    with pytest.raises(ValueError, match="no words"):
+        S.ReviewVectorizer().fit(["", "!!"])
+    with pytest.raises(ValueError, match="num_words"):
+        S.ReviewVectorizer(num_words=2)
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        vec.decode([99])
+
+
+def test_pad_sides_and_truncation_keep_the_right_words():
+    ids = [[1, 2, 3, 4, 5], [7], []]
+    np.testing.assert_array_equal(S.pad(ids, 3), [[3, 4, 5], [0, 0, 7], [0, 0, 0]])
+    np.testing.assert_array_equal(S.pad(ids, 3, padding="post", truncating="post"),
+                                  [[1, 2, 3], [7, 0, 0], [0, 0, 0]])
+    assert S.pad(ids, 3).dtype == np.int32
+    with pytest.raises(ValueError, match="'pre' or 'post'"):
+        S.pad(ids, 3, padding="left")
+    with pytest.raises(ValueError, match="maxlen"):
+        S.pad(ids, 0)
+
+
+def test_confusion_matrix_counts():
+    cm = S.confusion_matrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0])
+    np.testing.assert_array_equal(cm, [[1, 1], [1, 2]])
+    with pytest.raises(ValueError, match="0 or 1"):
+        S.confusion_matrix([0, 2], [0, 1])
+
+
+def test_models_read_ids_and_return_one_probability_per_review(tiny_model):
+    X = S.pad([[2, 3, 4], [5]], 6)
+    p = S.predict_proba(tiny_model, X)
+    assert p.shape == (2,) and np.all((p > 0) & (p < 1))
+
+
+def test_final_model_follows_its_settings():
+    import course_utils
+
+    course_utils.set_seed(0)
+    settings = S.FinalSettings(num_words=50, maxlen=40, embed_dim=4, conv_filters=4, units=3)
+    model = S.build_final_model(settings)
+    assert model.inputs[0].shape[1] == 40
+    assert model.predict(np.zeros((2, 40), np.int32), verbose=0).shape == (2, 1)
+    # the convolution front end shortens what the LSTM reads: (40 - 5 + 1) // 4 steps
+    lstm = [layer for layer in model.layers if "lstm" in layer.name][0]
+    assert lstm.input.shape[1] == (40 - 5 + 1) // 4
+
+
+def test_bad_cell_and_mask_with_conv_are_rejected():
+    with pytest.raises(ValueError, match="cell must be"):
+        S.build_classifier(cell="transformer")
+    with pytest.raises(ValueError, match="mask_zero"):
+        S.build_classifier(mask_zero=True, conv_filters=8)
+
+
+def test_predict_review_handles_odd_reviews(tiny_model, vec):
+    long = S.predict_review(tiny_model, vec, "great " * 500 + "awful")
+    assert long.truncated and long.n_words == 501
+    foreign = S.predict_review(tiny_model, vec, "Очень хороший фильм")
+    assert foreign.n_known == 0 and "unknown" in str(foreign)
+    assert 0 < foreign.probability < 1
+    assert S.predict_review(tiny_model, vec, "great film").label in ("positive", "negative")
+    with pytest.raises(ValueError, match="no words"):
+        S.predict_review(tiny_model, vec, "")
+    with pytest.raises(ValueError, match="no words"):
+        S.predict_review(tiny_model, vec, "  !!! ")
+    with pytest.raises(ValueError, match="must be a str"):
+        S.predict_review(tiny_model, vec, 42)
+
+
+def test_wrong_shapes_and_ids_fail_before_tensorflow(tiny_model):
+    with pytest.raises(ValueError, match="length 6"):
+        S.predict_proba(tiny_model, np.zeros((2, 5), np.int32))
+    with pytest.raises(ValueError, match="word ids"):
+        S.predict_proba(tiny_model, np.full((2, 6), 8, np.int32))
+    with pytest.raises(ValueError, match="integer array"):
+        S.predict_proba(tiny_model, np.zeros((2, 6)))
+    with pytest.raises(ValueError, match="to match X"):
+        S.train(tiny_model, np.zeros((4, 6), np.int32), np.zeros(3))
+
+
+def test_train_learns_a_trivial_rule():
+    import course_utils
+
+    course_utils.set_seed(0)
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 256)
+    X = rng.integers(4, 10, (256, 5)).astype(np.int32)
+    X[:, -1] = 2 + y  # the last word says it all
+    model = S.build_classifier(num_words=10, maxlen=5, embed_dim=4, units=4,
+                               learning_rate=0.03)
+    history, seconds = S.train(model, X, y, epochs=8, batch_size=32, progress=False)
+    assert history["accuracy"][-1] > 0.95 and seconds > 0
+
+
+def test_lstm_and_gru_keep_gradients_alive_where_simple_rnn_loses_them():
+    lengths = [1, 10, 40]
+    norms = S.gradient_norms_vs_length(lengths, hidden_size=16, input_size=8, batch=4)
+    assert set(norms) == {"SimpleRNN", "LSTM", "GRU"}
+    assert all(v.shape == (3,) and np.all(np.isfinite(v)) for v in norms.values())
+    # over 40 steps the SimpleRNN's gradient shrinks by orders of magnitude more than the LSTM's
+    ratio = {k: v[-1] / v[0] for k, v in norms.items()}
+    assert ratio["SimpleRNN"] < 1e-2 * ratio["LSTM"]
+    with pytest.raises(ValueError, match="length"):
+        S.gradient_norms_vs_length([0, 5])
+
+
+def test_lstm_cell_diagram_is_a_small_png(tmp_path):
+    path = tmp_path / "cell.png"
+    S.draw_lstm_cell(path)
+    data = path.read_bytes()
+    assert data[:4] == b"\x89PNG" and len(data) < 200_000
