@@ -21,6 +21,7 @@ __all__ = [
     "UNK",
     "NGramModel",
     "bag_of_words",
+    "column_neighbours",
     "draw_one_hot_cube",
     "exact_count",
     "tfidf",
@@ -298,21 +299,31 @@ class NGramModel:
 # --------------------------------------------------------------------------------------------
 
 
-def bag_of_words(docs: Sequence[Sequence[str]], vocab: Sequence[str]) -> np.ndarray:
+def bag_of_words(docs: Sequence[Sequence[str]], vocab: Sequence[str], *,
+                 sparse: bool = False):
     """Count matrix: shape ``(len(docs), len(vocab))``; entry (i, j) counts ``vocab[j]`` in doc i.
 
     Words outside ``vocab`` are ignored. The order of words inside a document is lost.
+    ``sparse=True`` returns a scipy CSR matrix (use it for real vocabularies: a dense matrix of
+    10,000 reviews by 30,000 words would need 2.4 GB).
     """
     index = {w: j for j, w in enumerate(vocab)}
     if len(index) != len(vocab):
         raise ValueError("vocab contains duplicate words")
-    X = np.zeros((len(docs), len(vocab)), dtype=np.int64)
+    rows: list[int] = []
+    cols: list[int] = []
     for i, doc in enumerate(docs):
-        for w in doc:
-            j = index.get(w)
-            if j is not None:
-                X[i, j] += 1
-    return X
+        if isinstance(doc, str):
+            raise ValueError("each document must be a list of tokens, got a str")
+        js = [index[w] for w in doc if w in index]
+        cols.extend(js)
+        rows.extend([i] * len(js))
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, cols)),
+                      shape=(len(docs), len(vocab)))
+    X.sum_duplicates()
+    return X if sparse else X.toarray()
 
 
 def tfidf(counts) -> np.ndarray:
@@ -338,6 +349,27 @@ def tfidf(counts) -> np.ndarray:
     if is_sparse:
         return sp.diags(inv_len) @ X @ sp.diags(idf)
     return X * inv_len[:, None] * idf[None, :]
+
+
+def column_neighbours(X, vocab: Sequence[str], word: str, k: int = 5) -> list[tuple[str, float]]:
+    """The ``k`` words whose columns of ``X`` ``(n_docs, V)`` are closest (cosine) to ``word``'s.
+
+    With ``X`` a bag-of-words or TF-IDF matrix, a word is represented by the documents it
+    occurs in, so neighbours are words used in the same reviews. Raises ``KeyError`` naming a
+    word that is out of vocabulary.
+    """
+    import scipy.sparse as sp
+
+    index = {w: j for j, w in enumerate(vocab)}
+    if word not in index:
+        raise KeyError(f"word {word!r} is out of vocabulary")
+    X = sp.csc_matrix(X, dtype=np.float64)
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=0)).ravel())
+    j = index[word]
+    sims = np.asarray((X[:, j].T @ X).todense()).ravel() / np.maximum(norms * norms[j], 1e-12)
+    sims[j] = -np.inf
+    best = np.argsort(-sims, kind="stable")[:k]
+    return [(vocab[i], float(sims[i])) for i in best]
 
 
 # --------------------------------------------------------------------------------------------

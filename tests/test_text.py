@@ -118,6 +118,9 @@ def test_bag_of_words_loses_order_and_tfidf_downweights_common_words():
     import scipy.sparse as sp
 
     np.testing.assert_allclose(T.tfidf(sp.csr_matrix(X)).toarray(), W)
+    np.testing.assert_array_equal(T.bag_of_words([a, b, c], vocab, sparse=True).toarray(), X)
+    with pytest.raises(ValueError, match="list of tokens"):
+        T.bag_of_words(["the dog"], vocab)
 
 
 def test_draw_one_hot_cube(tmp_path):
@@ -134,3 +137,13 @@ def test_unseen_rate_grows_with_n():
     assert rates[0] <= rates[1] <= rates[2] <= 1.0
     assert rates[2] > 0
     assert model.unseen_rate(CORPUS, 3) == 0.0
+
+
+def test_column_neighbours_finds_words_of_the_same_documents():
+    docs = [["cat", "dog", "pet"], ["cat", "dog"], ["stock", "market"], ["stock", "market", "pet"]]
+    vocab = ["cat", "dog", "pet", "stock", "market"]
+    X = T.tfidf(T.bag_of_words(docs, vocab, sparse=True))
+    assert T.column_neighbours(X, vocab, "cat", k=1)[0][0] == "dog"
+    assert T.column_neighbours(X, vocab, "market", k=1) == [("stock", pytest.approx(1.0))]
+    with pytest.raises(KeyError, match="'zebra' is out of vocabulary"):
+        T.column_neighbours(X, vocab, "zebra")
