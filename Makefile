@@ -10,7 +10,6 @@ export PYTHONHASHSEED       := 0
 export KERAS_BACKEND        := tensorflow
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
-export MPLBACKEND           := Agg
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
@@ -21,14 +20,13 @@ setup: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml tools/install_kernel.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course needs Python 3.11, found " + sys.version.split()[0]'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python tools/install_kernel.py
 	touch $(STAMP)
 
 lab: setup
-	MPLBACKEND= $(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/
 
 # The one test command (.ci/run calls it): lint, unit tests, then every notebook under nbval.
 test: setup lint unit notebooks

@@ -501,16 +501,8 @@ def fit_with_progress(
 
     Returns the history dict (``"loss"``, ``"val_loss"``, ... -> one float per epoch).
     """
-    import warnings
-
     import keras
-    from tqdm import TqdmWarning
-
-    with warnings.catch_warnings():
-        # Without ipywidgets tqdm.auto falls back to a text bar, and says so with a warning
-        # that prints the install path; the text bar is all we need.
-        warnings.simplefilter("ignore", TqdmWarning)
-        from tqdm.auto import tqdm
+    from tqdm.auto import tqdm
 
     if epochs < 1:
         raise ValueError(f"epochs must be positive, got {epochs}")

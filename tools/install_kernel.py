@@ -20,7 +20,12 @@ spec = {
     "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
     "display_name": "Python 3 (course)",
     "language": "python",
-    "env": {"PYTHONHASHSEED": HASH_SEED, **_ENV_DEFAULTS},
+    # Inline figures even when the shell that started Jupyter exported a headless backend.
+    "env": {
+        "PYTHONHASHSEED": HASH_SEED,
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        **_ENV_DEFAULTS,
+    },
     "metadata": {"debugger": True},
 }
 (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
