@@ -33,7 +33,6 @@ __all__ = [
     "FinalSettings",
     "Prediction",
     "ReviewVectorizer",
-    "TqdmProgress",
     "build_classifier",
     "build_final_model",
     "build_lecture_model",
@@ -44,7 +43,7 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_gate_activations",
     "plot_gradient_norms",
-    "plot_history",
+    "plot_training_curves",
     "predict_proba",
     "predict_review",
     "prepare_imdb",
@@ -228,7 +227,7 @@ class FinalSettings:
     pool: int = 4  # the LSTM reads 4x fewer, richer steps
     units: int = 64
     cell: str = "lstm"
-    learning_rate: float = 3e-3
+    learning_rate: float = 2e-3
     batch_size: int = 128
     epochs: int = 1
     padding: str = "pre"
@@ -267,7 +266,11 @@ def build_classifier(*, num_words: int = 20_000, maxlen: int = 200, embed_dim: i
     recurrent layer runs ``pool`` times fewer steps. Loss binary cross-entropy, Adam, accuracy.
     """
     import keras
+    import tensorflow as tf
 
+    # Every new model traces its own graphs; with several small models in one lesson TF would
+    # warn about "excessive retracing", which is expected here and only clutters the output.
+    tf.get_logger().setLevel("ERROR")
     num_words = _check_int("num_words", num_words, 3)
     maxlen = _check_int("maxlen", maxlen, 1)
     pool = _check_int("pool", pool, 1)
@@ -330,31 +333,32 @@ def _check_model_input(model, X):
         raise ValueError(f"word ids must lie in [0, {vocab}), got [{X.min()}, {X.max()}]")
 
 
-class TqdmProgress:
-    """A Keras callback factory: one tqdm bar over all training batches, loss and accuracy shown.
-
-    Use ``TqdmProgress.callback(total_steps, desc)``; the class keeps Keras out of import time.
+def _progress_callback(total_steps: int, desc: str, show: bool):
+    """A Keras callback that records every batch's running loss/accuracy and, if ``show``,
+    drives one tqdm bar over all training batches. Built here to keep Keras out of import time.
     """
+    import keras
+    from tqdm.auto import tqdm
 
-    @staticmethod
-    def callback(total_steps: int, desc: str = "training"):
-        import keras
-        from tqdm.auto import tqdm
+    class _Progress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.batch_loss, self.batch_accuracy = [], []
+            self.bar = tqdm(total=total_steps, desc=desc, unit="batch") if show else None
 
-        class _Bar(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.bar = tqdm(total=total_steps, desc=desc, unit="batch")
-
-            def on_train_batch_end(self, batch, logs=None):
+        def on_train_batch_end(self, batch, logs=None):
+            # Keras reports the running mean over the current epoch so far
+            self.batch_loss.append(float(logs["loss"]))
+            self.batch_accuracy.append(float(logs["accuracy"]))
+            if self.bar is not None:
                 self.bar.update(1)
-                if logs and batch % 10 == 0:
-                    self.bar.set_postfix(loss=f"{logs['loss']:.3f}",
-                                         acc=f"{logs['accuracy']:.3f}")
+                if batch % 10 == 0:
+                    self.bar.set_postfix(loss=f"{logs['loss']:.3f}", acc=f"{logs['accuracy']:.3f}")
 
-            def on_train_end(self, logs=None):
+        def on_train_end(self, logs=None):
+            if self.bar is not None:
                 self.bar.close()
 
-        return _Bar()
+    return _Progress()
 
 
 def train(model, X, y, *, epochs: int = 1, batch_size: int = 128, validation_data=None,
@@ -362,8 +366,10 @@ def train(model, X, y, *, epochs: int = 1, batch_size: int = 128, validation_dat
     """Fit ``model`` on X (N, T) ids and y (N,) labels; returns ``(history, seconds)``.
 
     ``history`` is Keras's ``History.history`` dict (per-epoch ``loss``, ``accuracy`` and, with
-    ``validation_data``, ``val_loss`` / ``val_accuracy``); ``seconds`` is wall-clock training
-    time. ``steps`` caps the batches per epoch (for quick measurements on a slice).
+    ``validation_data``, ``val_loss`` / ``val_accuracy``) plus ``batch_loss`` and
+    ``batch_accuracy``: one entry per batch, the running mean within its epoch. ``seconds`` is
+    wall-clock training time. ``steps`` caps the batches per epoch (for measurements on a
+    slice). ``progress`` shows a tqdm bar.
     """
     X, y = _check_xy(X, y)
     _check_model_input(model, X)
@@ -373,11 +379,15 @@ def train(model, X, y, *, epochs: int = 1, batch_size: int = 128, validation_dat
         steps = _check_int("steps", steps, 1)
         X, y = X[:steps * batch_size], y[:steps * batch_size]
     n_batches = -(-len(X) // batch_size)
-    callbacks = [TqdmProgress.callback(n_batches * epochs, desc)] if progress else []
+    recorder = _progress_callback(n_batches * epochs, desc, progress)
     start = time.perf_counter()
     hist = model.fit(X, y, batch_size=batch_size, epochs=epochs, shuffle=True,
-                     validation_data=validation_data, callbacks=callbacks, verbose=0)
-    return hist.history, time.perf_counter() - start
+                     validation_data=validation_data, callbacks=[recorder], verbose=0)
+    seconds = time.perf_counter() - start
+    history = dict(hist.history)
+    history["batch_loss"] = recorder.batch_loss
+    history["batch_accuracy"] = recorder.batch_accuracy
+    return history, seconds
 
 
 def seconds_per_step(model, X, y, *, batch_size: int = 32, steps: int = 20) -> float:
@@ -616,23 +626,26 @@ def plot_gradient_norms(lengths, norms: dict, ax=None):
     return ax
 
 
-def plot_history(history: dict, ax=None, title: str | None = None):
-    """Training (and validation, if present) accuracy per epoch from a ``train`` history."""
+def plot_training_curves(histories: dict, ax=None, key: str = "batch_accuracy"):
+    """Running training accuracy per batch for several runs on one axes.
+
+    ``histories`` maps a run's name to a ``train`` history; epochs are joined end to end (the
+    running mean restarts at each epoch's first batch).
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.2))
-    epochs = np.arange(1, len(history["accuracy"]) + 1)
-    ax.plot(epochs, history["accuracy"], marker="o", label="train")
-    if "val_accuracy" in history:
-        ax.plot(epochs, history["val_accuracy"], marker="s", label="validation")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy")
-    ax.set_xticks(epochs)
+        _, ax = plt.subplots(figsize=(6.5, 3.5))
+    for name, history in histories.items():
+        if key not in history:
+            raise ValueError(f"history {name!r} has no {key!r}: use the dict that train returns")
+        values = history[key]
+        ax.plot(np.arange(1, len(values) + 1), values, label=name)
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("training batch")
+    ax.set_ylabel("running " + key.removeprefix("batch_"))
     ax.grid(alpha=0.3)
     ax.legend()
-    if title:
-        ax.set_title(title)
     return ax
 
 

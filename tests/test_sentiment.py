@@ -151,6 +151,7 @@ def test_train_learns_a_trivial_rule():
                                learning_rate=0.03)
     history, seconds = S.train(model, X, y, epochs=8, batch_size=32, progress=False)
     assert history["accuracy"][-1] > 0.95 and seconds > 0
+    assert len(history["batch_accuracy"]) == 8 * 8  # epochs x batches, for the curves
 
 
 def test_lstm_and_gru_keep_gradients_alive_where_simple_rnn_loses_them():
