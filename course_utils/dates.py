@@ -381,14 +381,40 @@ def make_datasets(settings: dict | None = None, seed: int = 0):
     return train, test
 
 
+def _progress_bar(total_batches: int, desc: str):
+    """A Keras callback showing one tqdm bar over all training batches (loss in the postfix)."""
+    import keras
+
+    try:  # notebook bars need ipywidgets; without it tqdm.auto warns, so use the text bar
+        import ipywidgets  # noqa: F401
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm.std import tqdm
+
+    class _Bar(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bar = tqdm(total=total_batches, desc=desc, unit="batch", mininterval=0.5)
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.bar.update(1)
+            if logs and batch % 20 == 0:
+                self.bar.set_postfix(loss=f"{float(logs['loss']):.3f}", refresh=False)
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+
+    return _Bar()
+
+
 def train_model(train, test=None, settings: dict | None = None, *, attention: bool = True,
-                epochs: int | None = None, callbacks=None, verbose: int = 0):
+                epochs: int | None = None, progress: bool = False, verbose: int = 0):
     """Build and fit the attention model (or, ``attention=False``, the plain one).
 
     ``train`` and ``test`` are ``(human, iso)`` lists; ``test`` (optional) is used as
     validation data, so the history holds held-out per-character accuracy (teacher-forced)
     after every epoch. Settings default to :data:`SETTINGS`; ``epochs`` defaults to
-    ``epochs`` or ``plain_epochs``. Returns ``(model, history, train_seconds)``.
+    ``epochs`` or ``plain_epochs``; ``progress`` shows a bar over the batches.
+    Returns ``(model, history, train_seconds)``.
     """
     s = {**SETTINGS, **(settings or {})}
     build = build_attention_model if attention else build_plain_model
@@ -400,6 +426,10 @@ def train_model(train, test=None, settings: dict | None = None, *, attention: bo
         val = ([encode_inputs(test[0]), encode_targets(test[1])[0]], encode_targets(test[1])[1])
     if epochs is None:
         epochs = s["epochs"] if attention else s["plain_epochs"]
+    callbacks = []
+    if progress:
+        n_batches = -(-len(x) // s["batch_size"]) * epochs
+        callbacks.append(_progress_bar(n_batches, "with attention" if attention else "plain"))
     t0 = time.perf_counter()
     history = model.fit([x, dec_in], y, batch_size=s["batch_size"], epochs=epochs,
                         validation_data=val, callbacks=callbacks, verbose=verbose, shuffle=True)
