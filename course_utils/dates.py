@@ -340,6 +340,8 @@ def greedy_decode(model, x: np.ndarray):
     if x.ndim != 2 or x.shape[1] != MAX_INPUT_LEN:
         raise ValueError(f"x must have shape (N, {MAX_INPUT_LEN}) (use encode_inputs), "
                          f"got {x.shape}")
+    if len(x) == 0:
+        raise ValueError("no dates to translate: give at least one")
     encoder, step = _inference_models(model)
     h_seq, s = encoder.predict_on_batch(x)
     prev = np.full((len(x), 1), START, dtype=np.int32)

@@ -128,3 +128,5 @@ def test_greedy_decode_checks_its_input(tiny_models):
         D.greedy_decode(tiny_models[0], np.zeros((2, 5), dtype=np.int32))
     with pytest.raises(ValueError, match="never seen"):
         D.translate(tiny_models[0], ["3 march 1998 \u2603"])
+    with pytest.raises(ValueError, match="no dates"):
+        D.translate(tiny_models[0], [])
