@@ -575,9 +575,6 @@ def draw_skipgram_diagram(path, sentence: Sequence[str] = ("the", "plot", "was",
                                                            "boring", "and", "slow"),
                           center: int = 3, window: int = 2) -> None:
     """Draw how skip-gram turns a sentence into training pairs (positives and negatives)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     if not 0 <= center < len(sentence):
@@ -585,16 +582,17 @@ def draw_skipgram_diagram(path, sentence: Sequence[str] = ("the", "plot", "was",
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
     ax.axis("off")
     ax.set_xlim(-0.5, len(sentence) - 0.5)
-    ax.set_ylim(-2.6, 1.0)
+    ax.set_ylim(-2.6, 1.4)
     for i, w in enumerate(sentence):
         in_window = 0 < abs(i - center) <= window
         color = "tab:orange" if i == center else ("tab:blue" if in_window else "lightgray")
         ax.text(i, 0.4, w, ha="center", va="center", fontsize=11,
                 bbox={"boxstyle": "round", "fc": color, "alpha": 0.35 if i != center else 0.7})
         if in_window:
-            ax.annotate("", xy=(i, 0.15), xytext=(center, 0.15),
+            ax.annotate("", xy=(i, 0.62), xytext=(center, 0.62),
                         arrowprops={"arrowstyle": "->", "color": "tab:blue",
-                                    "connectionstyle": "arc3,rad=0.3"})
+                                    # bend every arc upwards, whichever side it goes to
+                                    "connectionstyle": f"arc3,rad={-0.3 if i > center else 0.3}"})
     pos = [f"({sentence[center]}, {sentence[i]}) -> 1" for i in range(len(sentence))
            if 0 < abs(i - center) <= window]
     ax.text(-0.4, -0.7, "positive pairs (label 1):  " + "   ".join(pos), fontsize=9,

@@ -379,9 +379,6 @@ def column_neighbours(X, vocab: Sequence[str], word: str, k: int = 5) -> list[tu
 
 def draw_one_hot_cube(path, words: Sequence[str] = ("king", "queen", "banana")) -> None:
     """Draw three one-hot word vectors in 3-D with their pairwise distances (all sqrt(2))."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     if len(words) != 3:
@@ -392,7 +389,8 @@ def draw_one_hot_cube(path, words: Sequence[str] = ("king", "queen", "banana")) 
     colors = ["tab:blue", "tab:orange", "tab:green"]
     for e, w, col in zip(E, words, colors, strict=True):
         ax.quiver(0, 0, 0, *e, color=col, arrow_length_ratio=0.08, linewidth=2)
-        ax.text(*(e * 1.08), f"{w}\n{e.astype(int).tolist()}", color=col, fontsize=9)
+        ax.text(*(e * 1.08 + np.array([0, 0.05, 0.08])), f"{w}\n{e.astype(int).tolist()}",
+                color=col, fontsize=9)
     for i in range(3):
         for j in range(i + 1, 3):
             a, b = E[i], E[j]
