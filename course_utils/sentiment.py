@@ -345,14 +345,20 @@ def _progress_callback(total_steps: int, desc: str, show: bool):
             self.batch_loss, self.batch_accuracy = [], []
             self.bar = tqdm(total=total_steps, desc=desc, unit="batch") if show else None
 
+        def on_epoch_begin(self, epoch, logs=None):
+            self.running = (0.0, 0.0)
+
         def on_train_batch_end(self, batch, logs=None):
-            # Keras reports the running mean over the current epoch so far
-            self.batch_loss.append(float(logs["loss"]))
-            self.batch_accuracy.append(float(logs["accuracy"]))
+            # Keras reports the running mean over the epoch so far; undo it for per-batch values
+            k = batch + 1
+            loss, acc = float(logs["loss"]), float(logs["accuracy"])
+            self.batch_loss.append(k * loss - (k - 1) * self.running[0])
+            self.batch_accuracy.append(k * acc - (k - 1) * self.running[1])
+            self.running = (loss, acc)
             if self.bar is not None:
                 self.bar.update(1)
                 if batch % 10 == 0:
-                    self.bar.set_postfix(loss=f"{logs['loss']:.3f}", acc=f"{logs['accuracy']:.3f}")
+                    self.bar.set_postfix(loss=f"{loss:.3f}", acc=f"{acc:.3f}")
 
         def on_train_end(self, logs=None):
             if self.bar is not None:
@@ -367,7 +373,7 @@ def train(model, X, y, *, epochs: int = 1, batch_size: int = 128, validation_dat
 
     ``history`` is Keras's ``History.history`` dict (per-epoch ``loss``, ``accuracy`` and, with
     ``validation_data``, ``val_loss`` / ``val_accuracy``) plus ``batch_loss`` and
-    ``batch_accuracy``: one entry per batch, the running mean within its epoch. ``seconds`` is
+    ``batch_accuracy``: one value per batch (that batch alone, before the update). ``seconds`` is
     wall-clock training time. ``steps`` caps the batches per epoch (for measurements on a
     slice). ``progress`` shows a tqdm bar.
     """
@@ -473,14 +479,17 @@ def predict_review(model, vectorizer: ReviewVectorizer, text: str, *,
 
 
 def gradient_norms_vs_length(lengths: Sequence[int], *, hidden_size: int = 32,
-                             input_size: int = 16, batch: int = 8, seed: int = 0) -> dict:
+                             input_size: int = 16, batch: int = 8, seed: int = 0,
+                             open_gates: float | None = None) -> dict:
     """||d loss / d h_0|| for a SimpleRNN, an LSTM and a GRU of the same size, per length T.
 
     Each layer has Keras's default initial weights (seeded); inputs are standard normal
     (batch, T, input_size) and the loss is ``sum(h_T * v)`` for a fixed random v, so only the
     last hidden state feeds the loss and the gradient has to travel back T steps. Returns
     ``{"SimpleRNN": array, "LSTM": array, "GRU": array}``, each (len(lengths),), the mean norm
-    over the batch.
+    over the batch. With ``open_gates=b`` two more entries show what a network that has learnt
+    to keep its memory looks like: the LSTM with its forget-gate bias raised by b and the GRU
+    with its update-gate bias raised by b (gates closer to "keep the old state").
     """
     from course_utils.rnn import GRU, LSTM, SimpleRNN
 
@@ -490,9 +499,18 @@ def gradient_norms_vs_length(lengths: Sequence[int], *, hidden_size: int = 32,
     rng = np.random.default_rng(seed)
     v = rng.standard_normal(hidden_size)
     xs = rng.standard_normal((batch, max(lengths), input_size))
+    H = hidden_size
+    layers = {cls.__name__: cls(input_size, H, seed=seed, dtype=np.float64)
+              for cls in (SimpleRNN, LSTM, GRU)}
+    if open_gates is not None:
+        lstm = LSTM(input_size, H, seed=seed, dtype=np.float64)
+        lstm.params["b"][H:2 * H] += open_gates  # forget block: f -> 1
+        gru = GRU(input_size, H, seed=seed, dtype=np.float64)
+        gru.params["b"][0, :H] += open_gates  # update block: z -> 1 keeps h_{t-1}
+        layers[f"LSTM, forget bias +{open_gates:g}"] = lstm
+        layers[f"GRU, update bias +{open_gates:g}"] = gru
     out = {}
-    for cls in (SimpleRNN, LSTM, GRU):
-        layer = cls(input_size, hidden_size, seed=seed, dtype=np.float64)
+    for name, layer in layers.items():
         norms = []
         for T in lengths:
             layer.forward(xs[:, :T])
@@ -500,7 +518,7 @@ def gradient_norms_vs_length(lengths: Sequence[int], *, hidden_size: int = 32,
             dH[:, -1] = v
             layer.backward(dH)
             norms.append(np.linalg.norm(layer.dh0, axis=1).mean())
-        out[cls.__name__] = np.array(norms)
+        out[name] = np.array(norms)
     return out
 
 
@@ -626,24 +644,27 @@ def plot_gradient_norms(lengths, norms: dict, ax=None):
     return ax
 
 
-def plot_training_curves(histories: dict, ax=None, key: str = "batch_accuracy"):
-    """Running training accuracy per batch for several runs on one axes.
+def plot_training_curves(histories: dict, ax=None, key: str = "batch_accuracy",
+                         smooth: int = 10):
+    """Training accuracy per batch for several runs on one axes, averaged over ``smooth`` batches.
 
-    ``histories`` maps a run's name to a ``train`` history; epochs are joined end to end (the
-    running mean restarts at each epoch's first batch).
+    ``histories`` maps a run's name to a ``train`` history; epochs are joined end to end.
     """
     import matplotlib.pyplot as plt
 
+    smooth = _check_int("smooth", smooth, 1)
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 3.5))
     for name, history in histories.items():
         if key not in history:
             raise ValueError(f"history {name!r} has no {key!r}: use the dict that train returns")
-        values = history[key]
-        ax.plot(np.arange(1, len(values) + 1), values, label=name)
+        values = np.asarray(history[key], dtype=float)
+        w = min(smooth, len(values))
+        curve = np.convolve(values, np.ones(w) / w, mode="valid")
+        ax.plot(np.arange(w, len(values) + 1), curve, label=name)
     ax.axhline(0.5, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("training batch")
-    ax.set_ylabel("running " + key.removeprefix("batch_"))
+    ax.set_ylabel(f"{key.removeprefix('batch_')} (mean of last {smooth} batches)")
     ax.grid(alpha=0.3)
     ax.legend()
     return ax

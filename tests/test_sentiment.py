@@ -151,7 +151,10 @@ def test_train_learns_a_trivial_rule():
                                learning_rate=0.03)
     history, seconds = S.train(model, X, y, epochs=8, batch_size=32, progress=False)
     assert history["accuracy"][-1] > 0.95 and seconds > 0
-    assert len(history["batch_accuracy"]) == 8 * 8  # epochs x batches, for the curves
+    # one value per batch (epochs x batches), each an accuracy of that batch alone
+    acc = np.asarray(history["batch_accuracy"])
+    assert acc.shape == (8 * 8,) and np.all((acc > -1e-6) & (acc < 1 + 1e-6))
+    assert acc[-8:].mean() > 0.95
 
 
 def test_lstm_and_gru_keep_gradients_alive_where_simple_rnn_loses_them():
@@ -162,6 +165,11 @@ def test_lstm_and_gru_keep_gradients_alive_where_simple_rnn_loses_them():
     # over 40 steps the SimpleRNN's gradient shrinks by orders of magnitude more than the LSTM's
     ratio = {k: v[-1] / v[0] for k, v in norms.items()}
     assert ratio["SimpleRNN"] < 1e-2 * ratio["LSTM"]
+    # opening the forget / update gates lets even more gradient through
+    opened = S.gradient_norms_vs_length(lengths, hidden_size=16, input_size=8, batch=4,
+                                        open_gates=3.0)
+    assert opened["LSTM, forget bias +3"][-1] > 10 * norms["LSTM"][-1]
+    assert opened["GRU, update bias +3"][-1] > 10 * norms["GRU"][-1]
     with pytest.raises(ValueError, match="length"):
         S.gradient_norms_vs_length([0, 5])
 
