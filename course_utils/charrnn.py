@@ -659,8 +659,8 @@ def train(model, batches, optimizer, *, steps=None, seconds=None, clip_norm=5.0,
     training, whichever comes first (at least one must be given). Every ``eval_every`` steps
     and at the end it records the mean training loss and, if ``val_ids`` is given, the
     validation loss (``evaluate`` with ``val_batch_size`` streams and the training
-    ``seq_len``); ``on_eval(step, history)`` is then called (e.g. to print a sample; in a terminal use
-    ``tqdm.write`` so the progress bar stays intact). Returns a ``History``.
+    ``seq_len``); ``on_eval(step, history)`` is then called (e.g. to print a sample; in a
+    terminal use ``tqdm.write`` so the progress bar stays intact). Returns a ``History``.
     """
     if steps is None and seconds is None:
         raise ValueError("give steps, seconds or both: training needs a stopping rule")
@@ -939,7 +939,7 @@ class KerasCharModel:
             state = self.initial_state(N)
         if isinstance(self.rnn, LSTM):
             Hs = self.rnn.forward(self._eye[ids], *state)
-            new_state = (Hs[:, -1].copy(), self.rnn._cache["Cs"][-1].copy())
+            new_state = (Hs[:, -1].copy(), self.rnn.cell_states[:, -1].copy())
         else:
             Hs = self.rnn.forward(self._eye[ids], state)
             new_state = Hs[:, -1].copy()

@@ -1,0 +1,132 @@
+"""Speed and quality of the NumPy character RNN (course_utils.charrnn), as one JSON line.
+
+Speed: training throughput (characters per second, forward + backward + Adam) of
+``charrnn.CharRNN`` against ``keras.layers.SimpleRNN`` of the same size on the same shapes
+(one-hot input (batch, seq, V), logits (batch, seq, V), Adam), measured in the same run,
+alternating the two so that a change in machine load hits both; also as a share of this
+machine's float32 matrix-multiply speed (``gemm_f32_gflops``).
+
+Quality: a fresh NumPy model trained for ``--seconds`` (time budget), then its loss on the
+whole validation text (nats per character) and the share of the words it writes at
+temperature 0.8 that are words of the corpus.
+
+Targets (hidden 512, seq 100, batch 64, 120 s, 2 idle cores): speed_ratio >= 1.0,
+val_loss_nats <= 1.70, corpus_word_share >= 0.85.
+
+    python benchmarks/char_rnn.py [--hidden 512] [--seconds 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+
+import course_utils
+from course_utils import charrnn
+from course_utils.data import load_shakespeare
+
+
+def flops_per_char(H, V):
+    """Forward 2(VH + HH + HV) multiply-adds per character; backward twice that."""
+    return 3 * 2 * (V * H + H * H + H * V)
+
+
+def numpy_throughput(model, batches, steps):
+    opt = charrnn.Adam(2e-3)
+    hist = charrnn.train(model, batches, opt, steps=steps, eval_every=10**9, progress=False)
+    return hist.chars_per_s
+
+
+def keras_throughput(kmodel, train_ids, steps, batch, seq):
+    hist = charrnn.train_keras(kmodel, train_ids, steps=steps, batch_size=batch, seq_len=seq,
+                               eval_every=10**9, progress=False)
+    return hist.chars_per_s
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--hidden", type=int, default=512, help="hidden units (default 512)")
+    p.add_argument("--seconds", type=float, default=120.0,
+                   help="training time budget for the quality run (default 120)")
+    p.add_argument("--batch", type=int, default=64, help="parallel streams (default 64)")
+    p.add_argument("--seq", type=int, default=100, help="characters per window (default 100)")
+    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default 2e-3)")
+    p.add_argument("--quality-batch", type=int, default=32,
+                   help="streams for the quality run (default 32: more updates per character "
+                        "learn faster in a fixed time)")
+    p.add_argument("--clip", type=float, default=1.0,
+                   help="gradient norm clipping for the quality run (default 1.0)")
+    p.add_argument("--speed-steps", type=int, default=15,
+                   help="batches per speed measurement, each model measured twice (default 15)")
+    args = p.parse_args(argv)
+    if min(args.hidden, args.batch, args.quality_batch, args.seq - 1) < 1 or args.seconds <= 0:
+        p.error("--hidden, --batch, --quality-batch and --seconds must be positive, --seq >= 2")
+
+    load_before = os.getloadavg()[0]
+    course_utils.set_seed(0)
+    text = load_shakespeare()
+    vocab = charrnn.CharVocab(text)
+    V, H = len(vocab), args.hidden
+    train_ids, val_ids = charrnn.train_val_split(vocab.encode(text), 0.1)
+    batches = charrnn.StreamBatches(train_ids, args.batch, args.seq)
+
+    gemm = charrnn.gemm_gflops(2048)
+
+    # speed: warm up, then alternate NumPy (1 and 2 worker threads) and Keras, twice, and keep
+    # each one's best, so that a change in the machine's load hits all of them alike
+    speed_models = {w: charrnn.CharRNN(V, H, seed=1, workers=w) for w in (1, 2)}
+    kmodel = charrnn.build_keras_char_model(V, H, cell="simplernn", lr=args.lr)
+    for m in speed_models.values():
+        numpy_throughput(m, batches, 2)
+    keras_throughput(kmodel, train_ids, 3, args.batch, args.seq)
+    np_cps = {w: [] for w in speed_models}
+    k_cps = []
+    for _ in range(2):
+        for w, m in speed_models.items():
+            np_cps[w].append(numpy_throughput(m, batches, args.speed_steps))
+        k_cps.append(keras_throughput(kmodel, train_ids, args.speed_steps, args.batch, args.seq))
+    best = {w: max(v) for w, v in np_cps.items()}
+    workers = max(best, key=best.get)
+    numpy_cps, keras_cps = best[workers], max(k_cps)
+
+    # quality: a fresh model with the faster setting, a time budget
+    course_utils.set_seed(0)
+    model = charrnn.CharRNN(V, H, seed=0, workers=workers)
+    quality_batches = charrnn.StreamBatches(train_ids, args.quality_batch, args.seq)
+    hist = charrnn.train(model, quality_batches, charrnn.Adam(args.lr), seconds=args.seconds,
+                         clip_norm=args.clip, eval_every=10**9, progress=False)
+    val = charrnn.evaluate(model, val_ids, batch_size=32, seq_len=args.seq)
+    generated = charrnn.sample(model, vocab, "\n", 3000, temperature=0.8, seed=0)
+    share, n_words = charrnn.corpus_word_share(generated, charrnn.corpus_words(text))
+
+    achieved = numpy_cps * flops_per_char(H, V) / 1e9
+    print(json.dumps({
+        "hidden": H, "batch": args.batch, "seq": args.seq, "vocab": V,
+        "quality_batch": args.quality_batch,
+        "numpy_chars_per_s": round(numpy_cps),
+        "numpy_workers": workers,
+        "numpy_chars_per_s_by_workers": {str(w): round(c) for w, c in best.items()},
+        "keras_simplernn_chars_per_s": round(keras_cps),
+        "speed_ratio": round(numpy_cps / keras_cps, 3),
+        "gemm_f32_gflops": round(gemm, 1),
+        "numpy_gflops": round(achieved, 1),
+        "numpy_share_of_gemm_peak": round(achieved / gemm, 3),
+        "train_seconds": round(hist.train_seconds, 1),
+        "train_chars": hist.train_chars,
+        "quality_run_chars_per_s": round(hist.chars_per_s),
+        "val_loss_nats": round(val, 4),
+        "val_bits_per_char": round(charrnn.bits_per_char(val), 4),
+        "corpus_word_share": round(share, 4),
+        "generated_words": n_words,
+        "loadavg_1min_at_start": round(load_before, 2),
+        "ok": bool(numpy_cps >= keras_cps and val <= 1.70 and share >= 0.85
+                   and math.isfinite(val)),
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
