@@ -315,6 +315,8 @@ class SkipGram:
         """Build the vocabulary of ``sentences`` (lists of tokens) and train. Returns ``self``."""
         start = time.perf_counter()
         rng = np.random.default_rng(self.seed)
+        if not isinstance(sentences, (list, tuple)):
+            sentences = list(sentences)  # read twice below: a generator would be empty the 2nd time
         self.words, self.counts = build_vocab(sentences, self.min_count, self.max_vocab)
         index = {w: i for i, w in enumerate(self.words)}
         V, D = len(self.words), self.vector_size

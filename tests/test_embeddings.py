@@ -215,3 +215,10 @@ def test_pca_2d_shape_and_map(tmp_path):
     assert np.var(P[:, 0]) >= np.var(P[:, 1])
     E.draw_skipgram_diagram(tmp_path / "d.png")
     assert (tmp_path / "d.png").stat().st_size > 1000
+
+
+def test_a_generator_of_sentences_works_like_a_list():
+    corpus = toy_corpus(60)
+    a = E.train_skipgram(corpus, vector_size=8, min_count=1)
+    b = E.train_skipgram((s for s in corpus), vector_size=8, min_count=1)
+    np.testing.assert_array_equal(a.vectors, b.vectors)
