@@ -73,7 +73,8 @@ def main(argv=None):
     train_ids, val_ids = charrnn.train_val_split(vocab.encode(text), 0.1)
     batches = charrnn.StreamBatches(train_ids, args.batch, args.seq)
 
-    gemm = charrnn.gemm_gflops(2048)
+    # the machine's float32 peak: the better of one BLAS thread and NumPy's default
+    gemm = max(charrnn.gemm_gflops(2048, threads=1), charrnn.gemm_gflops(2048))
 
     # speed: warm up, then alternate NumPy (1 and 2 worker threads) and Keras, twice, and keep
     # each one's best, so that a change in the machine's load hits all of them alike

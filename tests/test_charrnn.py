@@ -328,3 +328,7 @@ def test_split_batch_workers_give_the_same_loss_gradients_and_states(rng):
     np.testing.assert_allclose(three.forward(x, h0)[0], one.forward(x, h0)[0], atol=1e-12)
     errors = check_char_model_gradients(three, x[:, :3], y[:, :3], h0)
     assert max(errors.values()) < 1e-7, errors
+
+
+def test_gemm_gflops_is_a_plausible_speed():
+    assert 0.1 < charrnn.gemm_gflops(128, repeats=2, threads=1) < 1e5
