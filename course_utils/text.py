@@ -50,9 +50,35 @@ def tokenize(text: str) -> list[str]:
     return _WORD.findall(_APOSTROPHE.sub("", text))
 
 
+# Bytes -> bytes table for ASCII text: letters and digits stay, every other byte becomes a
+# space. Applied with bytes.translate, which runs in C.
+_ASCII_TABLE = bytes(c if chr(c).isalnum() else 32 for c in range(256))
+# Joins the texts; neither regex above can match it or across it.
+_SEP = "\x00"
+
+
 def tokenize_all(texts: Iterable[str]) -> list[list[str]]:
-    """``tokenize`` every text: a list of ``len(texts)`` token lists (the shape gensim wants)."""
-    return [tokenize(t) for t in texts]
+    """``tokenize`` every text: a list of ``len(texts)`` token lists (the shape gensim wants).
+
+    Gives exactly ``[tokenize(t) for t in texts]``, about 1.5x faster on a large corpus: the
+    lowercasing and the ``<br />`` and apostrophe removal run once over all texts joined into
+    one string, and ASCII texts (most reviews) are split with a byte table instead of a regex.
+    """
+    texts = list(texts)
+    for t in texts:
+        if not isinstance(t, str):
+            raise ValueError(f"tokenize_all expects str texts, got {type(t).__name__}")
+    # A text that itself contains the separator would be split in two: tokenised alone below.
+    joinable = [i for i, t in enumerate(texts) if _SEP not in t]
+    big = _SEP.join(texts[i] for i in joinable).lower()
+    big = _APOSTROPHE.sub("", _BREAK.sub(" ", big))
+    out: list[list[str] | None] = [None] * len(texts)
+    for i, doc in zip(joinable, big.split(_SEP) if joinable else [], strict=True):
+        if doc.isascii():
+            out[i] = doc.encode("ascii").translate(_ASCII_TABLE).decode("ascii").split()
+        else:
+            out[i] = _WORD.findall(doc)
+    return [o if o is not None else tokenize(t) for o, t in zip(out, texts, strict=True)]
 
 
 def exact_count(vocab_size: int, n: int) -> int:

@@ -27,6 +27,16 @@ def test_tokenize_strips_tags_case_and_punctuation():
         T.tokenize(["not", "a", "string"])
 
 
+def test_tokenize_all_equals_tokenize_on_every_text():
+    texts = ["A GREAT film!<br /><br />It's 10/10", "caf\u00e9 na\u00efve Don\u2019t",
+             "", "line one\nline two<br", "/>", "snake_case and\x00nul", "   ", "x"]
+    assert T.tokenize_all(texts) == [T.tokenize(t) for t in texts]
+    assert T.tokenize_all(iter(texts[:2])) == [T.tokenize(t) for t in texts[:2]]
+    assert T.tokenize_all([]) == []
+    with pytest.raises(ValueError, match="str"):
+        T.tokenize_all(["fine", 42])
+
+
 def test_bigram_probability_is_count_ratio_when_history_is_frequent():
     model = T.NGramModel(2, min_count=1, discount=0.01).fit(CORPUS)
     p = model.next_word_probs(["thank"])
