@@ -57,6 +57,9 @@ def main(argv=None):
     p.add_argument("--quality-batch", type=int, default=32,
                    help="streams for the quality run (default 32: more updates per character "
                         "learn faster in a fixed time)")
+    p.add_argument("--final-lr", type=float, default=0.1,
+                   help="the quality run decays the learning rate linearly to this fraction "
+                        "of --lr by the end of its time budget (default 0.1)")
     p.add_argument("--clip", type=float, default=1.0,
                    help="gradient norm clipping for the quality run (default 1.0)")
     p.add_argument("--speed-steps", type=int, default=15,
@@ -98,7 +101,8 @@ def main(argv=None):
     model = charrnn.CharRNN(V, H, seed=0, workers=workers)
     quality_batches = charrnn.StreamBatches(train_ids, args.quality_batch, args.seq)
     hist = charrnn.train(model, quality_batches, charrnn.Adam(args.lr), seconds=args.seconds,
-                         clip_norm=args.clip, eval_every=10**9, progress=False)
+                         clip_norm=args.clip, eval_every=10**9, progress=False,
+                         final_lr_fraction=args.final_lr)
     val = charrnn.evaluate(model, val_ids, batch_size=32, seq_len=args.seq)
     generated = charrnn.sample(model, vocab, "\n", 3000, temperature=0.8, seed=0)
     share, n_words = charrnn.corpus_word_share(generated, charrnn.corpus_words(text))
@@ -106,7 +110,7 @@ def main(argv=None):
     achieved = numpy_cps * flops_per_char(H, V) / 1e9
     print(json.dumps({
         "hidden": H, "batch": args.batch, "seq": args.seq, "vocab": V,
-        "quality_batch": args.quality_batch,
+        "quality_batch": args.quality_batch, "lr": args.lr, "final_lr_fraction": args.final_lr,
         "numpy_chars_per_s": round(numpy_cps),
         "numpy_workers": workers,
         "numpy_chars_per_s_by_workers": {str(w): round(c) for w, c in best.items()},

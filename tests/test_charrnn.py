@@ -228,6 +228,26 @@ def test_train_time_budget_stops_early(vocab):
         train(model, StreamBatches(ids, 2, 10), Adagrad(), progress=False)
 
 
+def test_learning_rate_decays_linearly_to_the_final_fraction_and_is_restored(vocab):
+    class Recording(Adam):
+        def update(self, params, grads):
+            used.append(self.lr)
+            super().update(params, grads)
+
+    used = []
+    ids = vocab.encode(TEXT)
+    opt = Recording(lr=1e-2)
+    train(CharRNN(len(vocab), 8), StreamBatches(ids, 2, 10), opt, steps=10, eval_every=10**6,
+          progress=False, final_lr_fraction=0.1)
+    assert used[0] == pytest.approx(1e-2)
+    assert used[-1] == pytest.approx(1e-2 * (1 - 0.9 * 9 / 10))
+    assert all(a > b for a, b in zip(used, used[1:], strict=False))
+    assert opt.lr == 1e-2  # the optimizer is left as it was given
+    with pytest.raises(ValueError, match="final_lr_fraction"):
+        train(CharRNN(len(vocab), 8), StreamBatches(ids, 2, 10), Adam(), steps=1,
+              progress=False, final_lr_fraction=0)
+
+
 # ---------------------------------------------------------------- sampling and words
 
 
