@@ -12,6 +12,7 @@ import sys
 import tempfile
 
 CHILD = """
+import time
 from course_utils import data
 start = time.perf_counter()
 n = sum(len(data.load_imdb(split)[0]) for split in data.IMDB_SPLITS)
