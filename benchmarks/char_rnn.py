@@ -77,7 +77,9 @@ def main(argv=None):
     batches = charrnn.StreamBatches(train_ids, args.batch, args.seq)
 
     # the machine's float32 peak: the better of one BLAS thread and NumPy's default
-    gemm = max(charrnn.gemm_gflops(2048, threads=1), charrnn.gemm_gflops(2048))
+    # (measured again at the end: a shared machine's speed drifts, and a peak is the best seen)
+    gemm = max(charrnn.gemm_gflops(2048, repeats=10, threads=1),
+               charrnn.gemm_gflops(2048, repeats=10))
 
     # speed: warm up, then alternate NumPy (1 and 2 worker threads) and Keras, twice, and keep
     # each one's best, so that a change in the machine's load hits all of them alike
@@ -107,6 +109,8 @@ def main(argv=None):
     generated = charrnn.sample(model, vocab, "\n", 3000, temperature=0.8, seed=0)
     share, n_words = charrnn.corpus_word_share(generated, charrnn.corpus_words(text))
 
+    gemm = max(gemm, charrnn.gemm_gflops(2048, repeats=10, threads=1),
+               charrnn.gemm_gflops(2048, repeats=10))
     achieved = numpy_cps * flops_per_char(H, V) / 1e9
     print(json.dumps({
         "hidden": H, "batch": args.batch, "seq": args.seq, "vocab": V,

@@ -255,6 +255,15 @@ class _Recurrent:
         return np.ascontiguousarray(dx.transpose(1, 0, 2))
 
     # ------------------------------------------------------------- Keras I/O
+    def _gate_blocks(self, key, names):
+        """The cached (T, N, k H) activations ``key`` split into {name: (N, T, H)} copies."""
+        if self._cache is None:
+            raise RuntimeError("no gates yet: call forward(x) first")
+        H = self.hidden_size
+        Z = self._cache[key]
+        return {k: Z[:, :, j * H:(j + 1) * H].transpose(1, 0, 2).copy()
+                for j, k in enumerate(names)}
+
     @classmethod
     def from_keras(cls, layer, *, dtype=np.float32):
         """A NumPy copy of a built ``keras.layers.<SimpleRNN|LSTM|GRU>`` with its weights."""
@@ -424,12 +433,7 @@ class LSTM(_Recurrent):
     @property
     def gates(self):
         """Gate activations of the last forward: dict i, f, g, o of (N, T, H)."""
-        if self._cache is None:
-            raise RuntimeError("no gates yet: call forward(x) first")
-        H = self.hidden_size
-        Z = self._cache["Z"]
-        return {k: Z[:, :, j * H:(j + 1) * H].transpose(1, 0, 2).copy()
-                for j, k in enumerate("ifgo")}
+        return self._gate_blocks("Z", "ifgo")
 
     @property
     def cell_states(self):
@@ -541,12 +545,7 @@ class GRU(_Recurrent):
     @property
     def gates(self):
         """Gate activations of the last forward: dict z, r, g of (N, T, H)."""
-        if self._cache is None:
-            raise RuntimeError("no gates yet: call forward(x) first")
-        H = self.hidden_size
-        Zg = self._cache["Zg"]
-        return {k: Zg[:, :, j * H:(j + 1) * H].transpose(1, 0, 2).copy()
-                for j, k in enumerate("zrg")}
+        return self._gate_blocks("Zg", "zrg")
 
     @_with_blas_threads
     def backward(self, dH):
