@@ -12,8 +12,11 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# nbval re-runs the lessons and the exercise solutions; the student versions are stored blank
+# and tested by tests/test_exercises.py instead.
+SOLUTIONS := $(sort $(wildcard notebooks/exercises/solutions/[0-9][0-9]_*.ipynb))
 
-.PHONY: setup lab test unit notebooks lint lessons nb benchmarks clean
+.PHONY: setup lab test unit notebooks lint lessons nb benchmarks clean exercises
 
 setup: $(STAMP)
 
@@ -39,7 +42,11 @@ unit: setup
 
 notebooks: setup
 	$(BIN)/pytest -q --nbval --sanitize-with tests/nbval_sanitize.cfg --durations=0 \
-		--nbval-cell-timeout=600 notebooks/
+		--nbval-cell-timeout=600 $(NOTEBOOKS) $(SOLUTIONS)
+
+# Regenerate the student exercise notebooks from notebooks/exercises/solutions/.
+exercises: setup
+	$(BIN)/python tools/exercises.py
 
 # Execute every lesson headless (no comparison); stops at the first cell error.
 lessons: setup

@@ -1,0 +1,225 @@
+"""Instant, friendly feedback for the exercise notebooks.
+
+Each exercise asks the student to write a function. A check calls that function on small probe
+inputs, compares what comes back with what the course's own code computes, and answers in plain
+words: what was expected, what came back, and a hint. It never prints the solution code, and it
+never lets a student's exception escape as a traceback from deep inside NumPy.
+
+In a notebook::
+
+    from course_utils.checks import lesson01 as check
+    ...
+    check.bigram_probability(bigram_probability)    # last line of the cell: shows the feedback
+
+Every check returns a :class:`Feedback`, which is truthy when the task is solved, so tests can
+``assert check.bigram_probability(fn)``. Task checks live in one module per lesson
+(``lesson01`` ... ``lesson07``) and are declared with :func:`task`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Feedback", "Mismatch", "task", "recording", "expect", "expect_close",
+           "expect_shape", "expect_equal", "call", "registry"]
+
+#: Every declared task, "lesson01.bigram_probability" -> the wrapped check.
+registry: dict[str, Callable] = {}
+
+_recorders: list[list] = []
+
+
+class Mismatch(Exception):
+    """Raised inside a check when the student's answer differs from the expected one."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class StudentError(Exception):
+    """The student's function raised; carries what it was asked to do."""
+
+    def __init__(self, what: str, error: BaseException):
+        super().__init__(what)
+        self.what = what
+        self.error = error
+
+
+@dataclass
+class Feedback:
+    """The outcome of one check: ``passed``, and a message written for the student."""
+
+    task: str
+    title: str
+    passed: bool
+    status: str              # "passed", "not done", "wrong", "error"
+    detail: str = ""
+    hint: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    @property
+    def message(self) -> str:
+        if self.passed:
+            head = f"[ok] {self.title}: correct."
+            lines = [head] + [f"     {n}" for n in self.notes]
+            return "\n".join(lines)
+        head = {
+            "not done": f"[..] {self.title}: not done yet.",
+            "wrong": f"[no] {self.title}: not right yet.",
+            "error": f"[no] {self.title}: your code raised an error.",
+        }[self.status]
+        lines = [head]
+        if self.detail:
+            lines += [textwrap.indent(self.detail, "     ")]
+        if self.hint:
+            lines += textwrap.wrap("Hint: " + self.hint, width=92, initial_indent="     ",
+                                   subsequent_indent="           ")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_pretty_(self, p, cycle):  # IPython shows the message, not a dataclass dump
+        p.text(self.message)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def task(title: str, *, hint: str, function: str):
+    """Declare a check. ``title`` names the task, ``hint`` is shown whenever it is not solved,
+    ``function`` is the name the student's function has in the notebook (used in messages).
+
+    The decorated function receives the student's object, calls it through :func:`call`, and
+    raises :class:`Mismatch` when an answer is wrong; it may return a list of short notes shown
+    on success (e.g. "also correct for a batch of 3").
+    """
+
+    def decorate(checker: Callable) -> Callable:
+        key = f"{checker.__module__.rsplit('.', 1)[-1]}.{checker.__name__}"
+
+        @functools.wraps(checker)
+        def run(candidate) -> Feedback:
+            def fb(**kw) -> Feedback:
+                return Feedback(task=key, title=title, **kw)
+
+            if not callable(candidate):
+                result = fb(passed=False, status="wrong", hint=hint,
+                            detail=f"Expected the function `{function}`, got "
+                                   f"{type(candidate).__name__} {candidate!r:.60}.")
+            else:
+                try:
+                    notes = checker(candidate) or []
+                    result = fb(passed=True, status="passed", notes=list(notes))
+                except StudentError as e:
+                    if isinstance(e.error, NotImplementedError):
+                        result = fb(passed=False, status="not done", hint=hint,
+                                    detail=f"`{function}` still raises NotImplementedError: "
+                                           f"replace that line with your code.")
+                    else:
+                        result = fb(passed=False, status="error", hint=hint,
+                                    detail=f"While {e.what}, `{function}` raised\n"
+                                           f"{_describe(e.error)}")
+                except Mismatch as e:
+                    result = fb(passed=False, status="wrong", hint=hint, detail=e.message)
+            for rec in _recorders:
+                rec.append(result)
+            return result
+
+        run.title = title
+        run.hint = hint
+        run.function = function
+        registry[key] = run
+        return run
+
+    return decorate
+
+
+@contextlib.contextmanager
+def recording():
+    """Collect every :class:`Feedback` produced inside the block (used by the tests)."""
+    found: list[Feedback] = []
+    _recorders.append(found)
+    try:
+        yield found
+    finally:
+        _recorders.remove(found)
+
+
+def call(fn: Callable, *args, what: str, **kwargs):
+    """Call the student's ``fn``; an exception becomes a :class:`StudentError` saying ``what``
+    we were doing (e.g. "computing P('cat' | 'the')")."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as e:  # noqa: BLE001 - any student error becomes feedback
+        raise StudentError(what, e) from e
+
+
+# ---- comparisons that explain themselves ------------------------------------------------------
+
+
+def _fmt(x) -> str:
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.6g}"
+    return repr(x)
+
+
+def expect(condition: bool, message: str) -> None:
+    """Raise :class:`Mismatch` with ``message`` unless ``condition``."""
+    if not condition:
+        raise Mismatch(message)
+
+
+def expect_equal(got, expected, *, what: str) -> None:
+    """Exact equality of plain Python values (ints, strings, tuples, dicts)."""
+    if got != expected:
+        raise Mismatch(f"For {what}: expected {_fmt(expected)}, got {_fmt(got)}.")
+
+
+def _as_array(got, what: str) -> np.ndarray:
+    try:
+        arr = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise Mismatch(f"For {what}: expected numbers, got {type(got).__name__} "
+                       f"{got!r:.60}.") from None
+    return arr
+
+
+def expect_shape(got, shape: tuple, *, what: str) -> np.ndarray:
+    """``got`` as a float array of exactly ``shape``."""
+    if got is None:
+        raise Mismatch(f"For {what}: got None. Did you forget `return`?")
+    arr = _as_array(got, what)
+    if arr.shape != tuple(shape):
+        raise Mismatch(f"For {what}: expected shape {tuple(shape)}, got shape {arr.shape}.")
+    return arr
+
+
+def expect_close(got, expected, *, what: str, rtol: float = 1e-5, atol: float = 1e-8) -> None:
+    """Numbers or arrays equal within tolerance. Reports the shape first, then the first
+    entry that differs (not the whole expected array)."""
+    expected = np.asarray(expected, dtype=float)
+    arr = expect_shape(got, expected.shape, what=what)
+    if not np.all(np.isfinite(arr)):
+        raise Mismatch(f"For {what}: your result contains nan or inf.")
+    bad = ~np.isclose(arr, expected, rtol=rtol, atol=atol)
+    if bad.any():
+        if expected.ndim == 0:
+            raise Mismatch(f"For {what}: expected {_fmt(expected[()])}, got {_fmt(arr[()])}.")
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise Mismatch(
+            f"For {what}: {int(bad.sum())} of {arr.size} entries differ; the first is at "
+            f"index {idx}: expected {_fmt(expected[idx])}, got {_fmt(arr[idx])}."
+        )
