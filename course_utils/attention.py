@@ -277,5 +277,5 @@ def draw_attention_diagram(path) -> None:
     arrow(ox, 4.9, ox, 5.35)
     ax.set_title("One decoder step with attention (weights drawn by hand, for illustration)",
                  fontsize=11)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
+    fig.savefig(path, dpi=90, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)

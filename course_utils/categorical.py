@@ -560,16 +560,20 @@ def draw_onehot_lookup(path) -> None:
     ax.set_aspect("equal")
     ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, metadata={"Software": None})
     plt.close(fig)
 
 
-def draw_german_map(
-    path, true_xy: np.ndarray, learned_xy: np.ndarray, names: Sequence[str], aligned_xy: np.ndarray
-) -> None:
+def german_map_figure(
+    true_xy: np.ndarray, learned_xy: np.ndarray, names: Sequence[str], aligned_xy: np.ndarray
+):
     """Three panels: the real map ``true_xy (K, 2)`` km, the raw learned embedding
     ``learned_xy (K, 2)``, and the Procrustes-aligned embedding ``aligned_xy (K, 2)`` on top of
-    the real positions (a grey line joins each city to where the model put it)."""
+    the real positions (a grey line joins each city to where the model put it).
+
+    Returns the open pyplot figure, so a notebook shows it inline (``plt.show()``);
+    ``draw_german_map`` saves it instead.
+    """
     import matplotlib.pyplot as plt
 
     true_xy, learned_xy, aligned_xy = (np.asarray(a) for a in (true_xy, learned_xy, aligned_xy))
@@ -602,15 +606,26 @@ def draw_german_map(
         ax.set_ylabel("km north")
     axes[1].set_aspect("equal")
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    return fig
+
+
+def draw_german_map(
+    path, true_xy: np.ndarray, learned_xy: np.ndarray, names: Sequence[str], aligned_xy: np.ndarray
+) -> None:
+    """Save ``german_map_figure(true_xy, learned_xy, names, aligned_xy)`` as a PNG at ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig = german_map_figure(true_xy, learned_xy, names, aligned_xy)
+    fig.savefig(path, dpi=80, metadata={"Software": None})
     plt.close(fig)
 
 
-def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float | None = None):
+def learning_curves_figure(histories: dict[str, dict], *, noise_floor: float | None = None):
     """Training (dashed) and validation (solid) MSE per epoch, one colour per model.
 
     ``histories`` maps a model name to its ``fit_with_progress`` history. ``noise_floor`` draws
-    the MSE of a perfect model (the simulated noise variance) as a dotted line.
+    the MSE of a perfect model (the simulated noise variance) as a dotted line. Returns the open
+    pyplot figure (``draw_learning_curves`` saves it instead).
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
@@ -633,5 +648,13 @@ def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float
     ax.set_ylim(0, 2.0)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    return fig
+
+
+def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float | None = None):
+    """Save ``learning_curves_figure(histories, noise_floor=...)`` as a PNG at ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig = learning_curves_figure(histories, noise_floor=noise_floor)
+    fig.savefig(path, dpi=80, metadata={"Software": None})
     plt.close(fig)

@@ -1021,6 +1021,6 @@ def draw_stream_batches(path, *, n_streams=4, n_windows=5):
     ax.set_ylim(-0.7, top + 0.6)
     ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
     return path

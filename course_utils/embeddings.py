@@ -606,5 +606,5 @@ def draw_skipgram_diagram(path, sentence: Sequence[str] = ("the", "plot", "was",
             "-v_center . u_negative_k)", fontsize=9)
     ax.set_title(f"Skip-gram: center word '{sentence[center]}', window {window}", fontsize=11)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, metadata={"Software": None})
     plt.close(fig)

@@ -888,5 +888,5 @@ def draw_unrolled_rnn(path, steps=4):
     ax.set_xlim(0, x0 + 1.7 * steps)
     ax.set_ylim(-0.7, 3.2)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, metadata={"Software": None})
     return path

@@ -595,7 +595,83 @@ def draw_lstm_cell(path) -> None:
     ax.text(8.7, 5.2, r"$h_t$ (output)", fontsize=10)
     ax.text(5.0, 5.25, r"$c_t = f \odot c_{t-1} + i \odot g \qquad h_t = o \odot \tanh(c_t)$",
             ha="center", fontsize=12)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
+    fig.savefig(path, dpi=90, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+def draw_gru_cell(path) -> None:
+    """Draw the GRU cell (one state, update and reset gates, candidate) to ``path`` (PNG).
+
+    Same look as ``draw_lstm_cell``: the state runs along the top and is only mixed, never
+    pushed through a weight matrix: ``h_t = z * h_{t-1} + (1 - z) * g``. The reset gate scales
+    the recurrent part of the candidate's input (Keras's ``reset_after=True``, as ``rnn.GRU``).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    fig, ax = plt.subplots(figsize=(9, 4.6))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 5.6)
+    ax.axis("off")
+    ax.add_patch(FancyBboxPatch((1.2, 0.7), 7.6, 4.1, boxstyle="round,pad=0.1",
+                                fc="#f4f6fb", ec="#8a94a6", lw=1.2))
+
+    def arrow(a, b, color="#333333", lw=1.4, style="-|>"):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle=style, mutation_scale=12, color=color,
+                                     lw=lw, shrinkA=0, shrinkB=0))
+
+    def op(xy, sym, color="#333333", fontsize=12):
+        ax.add_patch(plt.Circle(xy, 0.22, fc="white", ec=color, lw=1.4, zorder=3))
+        ax.text(*xy, sym, ha="center", va="center", fontsize=fontsize, zorder=4, color=color)
+
+    def gate(x, name, fn, color):
+        ax.add_patch(FancyBboxPatch((x - 0.42, 1.95), 0.84, 0.55, boxstyle="round,pad=0.04",
+                                    fc=color, ec="none", zorder=3))
+        ax.text(x, 2.23, fn, ha="center", va="center", color="white", fontsize=11, zorder=4)
+        ax.text(x + 0.5, 2.62, name, ha="left", va="bottom", fontsize=9, color=color)
+
+    blue, orange, red, purple, grey = "#3366cc", "#e08a1e", "#c43c39", "#7b4fb0", "#555555"
+    xz, xr, xg = 3.0, 4.7, 6.4
+    # the state highway along the top: keep a share z of h_{t-1}, add (1 - z) of the candidate
+    arrow((0.3, 4.2), (xz - 0.22, 4.2), blue, lw=2.5, style="-")
+    op((xz, 4.2), "×", blue)
+    arrow((xz + 0.22, 4.2), (xg - 0.22, 4.2), blue, lw=2.5, style="-")
+    op((xg, 4.2), "+", blue)
+    arrow((xg + 0.22, 4.2), (9.7, 4.2), blue, lw=2.5)
+    ax.text(0.3, 4.45, r"$h_{t-1}$", fontsize=12, color=blue)
+    ax.text(9.35, 4.45, r"$h_t$", fontsize=12, color=blue)
+    ax.text((xz + xg) / 2, 4.42, "state: a share z kept, (1 - z) replaced", ha="center",
+            fontsize=8, color=blue)
+    # the same h_{t-1} drops down to join x_t on the bus that feeds the gates and the candidate
+    arrow((0.75, 4.2), (0.75, 0.95), grey, style="-")
+    arrow((0.75, 0.95), (xg, 0.95), grey, style="-")
+    arrow((1.6, 0.1), (1.6, 0.95), grey, style="-")
+    ax.text(1.7, 0.15, r"$x_t$", fontsize=12)
+    for x in (xz, xr):
+        arrow((x, 0.95), (x, 1.9), grey)
+    gate(xz, "update z", "σ", red)
+    gate(xr, "reset r", "σ", purple)
+    gate(xg, "candidate g", "tanh", orange)
+    # reset: r scales the h_{t-1} part of the candidate's input before the tanh
+    op((xg, 1.45), "×", purple)
+    arrow((xg, 0.95), (xg, 1.23), grey)
+    arrow((xg, 1.67), (xg, 1.9), grey)
+    arrow((xr + 0.46, 2.05), (xg - 0.2, 1.55), purple)
+    ax.text(xg + 0.3, 1.3, r"$r \odot (h_{t-1} U_g)$", fontsize=9, color=purple)
+    # update: z multiplies the old state; 1 - z multiplies the candidate
+    arrow((xz, 2.52), (xz, 3.98), red)
+    op((xr, 3.3), "1−", red, fontsize=10)
+    arrow((xz, 3.3), (xr - 0.22, 3.3), red)
+    op((xg, 3.3), "×", orange)
+    arrow((xr + 0.22, 3.3), (xg - 0.22, 3.3), red)
+    arrow((xg, 2.52), (xg, 3.08), orange)
+    arrow((xg, 3.52), (xg, 3.98), orange)
+    # the state is the output
+    arrow((8.6, 4.2), (8.6, 5.45), "#222222")
+    ax.text(8.7, 5.2, r"$h_t$ (output)", fontsize=10)
+    ax.text(4.6, 5.25, r"$h_t = z \odot h_{t-1} + (1 - z) \odot g \qquad "
+            r"g = \tanh(x_t W_g + r \odot (h_{t-1} U_g))$", ha="center", fontsize=12)
+    fig.savefig(path, dpi=90, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
 
 

@@ -250,3 +250,22 @@ def test_figures_are_written_and_small(tmp_path, rng):
         assert p.stat().st_size < 200_000
     with pytest.raises(ValueError, match="K=16"):
         cat.draw_german_map(paths[1], xy, learned[:3], names, aligned)
+
+
+def test_figure_builders_return_open_figures_for_inline_display(rng):
+    import matplotlib.pyplot as plt
+
+    xy = cat.capital_coordinates_km()
+    names = [c.city for c in cat.GERMAN_STATE_CAPITALS]
+    aligned = cat.procrustes_align(rng.normal(size=xy.shape), xy).aligned
+    before = len(plt.get_fignums())
+    maps = cat.german_map_figure(xy, aligned, names, aligned)
+    curves = cat.learning_curves_figure({"a": {"loss": [1.0], "val_loss": [1.2]}})
+    try:
+        assert len(maps.axes) == 3 and len(curves.axes) == 1
+        assert len(plt.get_fignums()) == before + 2  # still open: plt.show() displays them
+    finally:
+        plt.close(maps)
+        plt.close(curves)
+    with pytest.raises(ValueError, match="val_loss"):
+        cat.learning_curves_figure({"a": {"loss": [1.0]}})
