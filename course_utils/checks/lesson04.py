@@ -1,0 +1,349 @@
+"""Checks for exercises 04: one RNN step, its backward pass, unrolling, clipping, Jacobians.
+
+The reference answers come from the course's own code: ``course_utils.rnn.SimpleRNN`` (same
+weight layout: W_x (D, H), W_h (H, H), b (H,)), ``course_utils.gradcheck`` for numerical
+gradients and ``course_utils.rnn.clip_by_norm``. Probe sizes keep D != H, so that a transposed
+W_x shows up as a shape error, and use non-symmetric W_h, so that a transposed W_h shows up as
+a wrong value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_utils import gradcheck, rnn
+
+from . import Mismatch, call, expect, expect_close, expect_shape, task
+
+_N, _D, _H = 3, 4, 5
+
+
+def close_or_explain(got, expected, *, what: str, mistakes=(), rtol=1e-6, atol=1e-9) -> None:
+    """Like ``expect_close``, but when ``got`` equals one of the known ``mistakes``
+    (pairs of a wrong answer and a sentence saying what it suggests) that sentence is the
+    message, which helps more than the first entry that differs."""
+    expected = np.asarray(expected, dtype=float)
+    arr = expect_shape(got, expected.shape, what=what)
+    if np.all(np.isfinite(arr)) and np.allclose(arr, expected, rtol=rtol, atol=atol):
+        return
+    for wrong, why in mistakes:
+        wrong = np.asarray(wrong, dtype=float)
+        if wrong.shape == arr.shape and np.allclose(arr, wrong, rtol=rtol, atol=atol):
+            raise Mismatch(f"For {what}: {why}")
+    expect_close(arr, expected, what=what, rtol=rtol, atol=atol)
+
+
+def _step_probe(seed=0):
+    """x (N, D), h_prev (N, H), W_x (D, H), W_h (H, H), b (H,) as a dict, float64."""
+    r = np.random.default_rng(seed)
+    return {"x": r.standard_normal((_N, _D)), "h_prev": 0.8 * r.standard_normal((_N, _H)),
+            "W_x": 0.5 * r.standard_normal((_D, _H)), "W_h": 0.5 * r.standard_normal((_H, _H)),
+            "b": 0.3 * r.standard_normal(_H)}
+
+
+def _simple_rnn(W_x, W_h, b):
+    layer = rnn.SimpleRNN(W_x.shape[0], W_x.shape[1], dtype=np.float64)
+    layer.set_weights(W_x, W_h, b)
+    return layer
+
+
+def _as_tuple(got, n, names, what):
+    if not isinstance(got, (tuple, list)) or len(got) != n:
+        kind = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
+                else f"{type(got).__name__}" + (f" of shape {got.shape}"
+                                                 if isinstance(got, np.ndarray) else ""))
+        raise Mismatch(f"For {what}: expected a tuple of {n}, ({', '.join(names)}); got {kind}.")
+    return tuple(got)
+
+
+@task("Task 1 · one RNN step", function="rnn_step_forward",
+      hint="Add the input's contribution (x times W_x), the memory's contribution (h_prev times "
+           "W_h) and the bias, then squash with np.tanh. Mind the order of each product: the "
+           "batch is the first axis. Return h and the cache tuple named in the task.")
+def rnn_step_forward(fn):
+    p = _step_probe(0)
+    got = call(fn, *(v.copy() for v in p.values()), what="running one step on a batch of 3")
+    what = "rnn_step_forward on a batch of 3 (D = 4 inputs, H = 5 hidden units)"
+    if isinstance(got, np.ndarray):
+        raise Mismatch(f"For {what}: got a single array of shape {got.shape}; return two "
+                       "things, h and cache (the backward pass in Task 2 needs the cache).")
+    h, cache = _as_tuple(got, 2, ("h", "cache"), what)
+    layer = _simple_rnn(p["W_x"], p["W_h"], p["b"])
+    expected = layer.forward(p["x"][:, None], p["h_prev"])[:, 0]
+    a = p["x"] @ p["W_x"] + p["h_prev"] @ p["W_h"] + p["b"]
+    close_or_explain(h, expected, what=f"h from {what}", mistakes=[
+        (a, "these are the pre-activations a; h is tanh(a)."),
+        (np.tanh(a - p["b"]), "the bias b is missing."),
+        (np.tanh(a - p["h_prev"] @ p["W_h"]), "h_prev is missing: without it there is no memory."),
+        (np.tanh(p["x"] @ p["W_x"] + p["h_prev"] @ p["W_h"].T + p["b"]),
+         "h_prev was multiplied by the transpose of W_h. In the course's layout (Keras's), "
+         "column j of W_h holds the weights into hidden unit j."),
+    ])
+    cache = _as_tuple(cache, 5, ("x", "h_prev", "W_x", "W_h", "h"), f"the cache of {what}")
+    for k, (name, value) in enumerate([("x", p["x"]), ("h_prev", p["h_prev"]),
+                                       ("W_x", p["W_x"]), ("W_h", p["W_h"]), ("h", expected)]):
+        close_or_explain(cache[k], value, what=f"cache[{k}], which should be {name}")
+    one = call(fn, p["x"][:1], p["h_prev"][:1], p["W_x"], p["W_h"], p["b"],
+               what="running one step on a batch of 1")
+    close_or_explain(_as_tuple(one, 2, ("h", "cache"), "a batch of 1")[0], expected[:1],
+                     what="h for a batch of one sequence")
+    return ["Same h as course_utils.rnn.SimpleRNN for one time step."]
+
+
+def _backward_reference(p, dh):
+    """Numerical gradients of sum(h * dh) for every input of one step (the truth to beat)."""
+    arrays = {k: v.copy() for k, v in p.items()}
+
+    def loss(_):
+        h = np.tanh(arrays["x"] @ arrays["W_x"] + arrays["h_prev"] @ arrays["W_h"] + arrays["b"])
+        return np.sum(h * dh)
+
+    return {k: gradcheck.numerical_gradient(loss, arrays[k]) for k in
+            ("x", "h_prev", "W_x", "W_h", "b")}
+
+
+_GRAD_NAMES = ("dx", "dh_prev", "dW_x", "dW_h", "db")
+
+
+def _backward_mistakes(p, h, dh):
+    """Full sets of gradients that typical slips produce, with what each slip is."""
+    def grads(da, wh_back, dwh):
+        return (da @ p["W_x"].T, da @ wh_back, p["x"].T @ da, dwh, da.sum(axis=0))
+
+    da = dh * (1 - h * h)
+    return [
+        (grads(dh, p["W_h"].T, p["h_prev"].T @ dh),
+         "the derivative of tanh is missing: dh has to pass through tanh'(a) = 1 - h**2 "
+         "before it reaches the weights."),
+        (grads(dh * (1 - np.tanh(h) ** 2), p["W_h"].T, p["h_prev"].T @ (dh * (1 - np.tanh(h) ** 2))),
+         "tanh' was applied to h, but h is already tanh(a): tanh'(a) = 1 - h**2."),
+        (grads(da, p["W_h"], p["h_prev"].T @ da),
+         "dh_prev came back through W_h itself; on the way back a gradient goes through the "
+         "transpose of the matrix it came through on the way forward."),
+        (grads(da, p["W_h"].T, da.T @ p["h_prev"]),
+         "dW_h is transposed: it must have W_h's layout, row = from h_prev, column = to h."),
+    ]
+
+
+@task("Task 2 · the step's backward pass", function="rnn_step_backward",
+      hint="First the gradient w.r.t. the pre-activation a: dh times the derivative of tanh, "
+           "written with h from the cache. Every other gradient follows from a = x W_x + h_prev "
+           "W_h + b like in a dense layer; db sums over the batch.")
+def rnn_step_backward(fn):
+    p = _step_probe(1)
+    h = np.tanh(p["x"] @ p["W_x"] + p["h_prev"] @ p["W_h"] + p["b"])
+    dh = np.random.default_rng(11).standard_normal(h.shape)
+    cache = (p["x"].copy(), p["h_prev"].copy(), p["W_x"].copy(), p["W_h"].copy(), h.copy())
+    got = call(fn, dh.copy(), cache, what="backpropagating dh through one step")
+    what = "rnn_step_backward(dh, cache)"
+    got = _as_tuple(got, 5, _GRAD_NAMES, what)
+    numeric = _backward_reference(p, dh)
+    arrays = [expect_shape(g, p[k].shape, what=f"{name} (the gradient w.r.t. {k}, shaped like it)")
+              for g, name, k in zip(got, _GRAD_NAMES, numeric, strict=True)]
+    errors = {name: gradcheck.relative_error(g, numeric[k])
+              for g, name, k in zip(arrays, _GRAD_NAMES, numeric, strict=True)}
+    bad = {name: e for name, e in errors.items() if not e < 1e-6}
+    if bad:
+        listed = ", ".join(f"{name} ({e:.2g})" for name, e in bad.items())
+        message = (f"For {what}: {len(bad)} of 5 gradients disagree with the numerical "
+                   f"gradient (central differences) of sum(h * dh): {listed}. The number is "
+                   "the relative error; a correct backward pass gives far below 1e-6.")
+        for wrong, why in _backward_mistakes(p, h, dh):
+            if all(np.allclose(g, w, rtol=1e-6, atol=1e-9) for g, w in zip(arrays, wrong, strict=True)):
+                message += f"\nIt looks like {why}"
+                break
+        raise Mismatch(message)
+    return ["All five gradients agree with central differences (relative error < 1e-6)."]
+
+
+def _seq_probe(seed=2, N=2, T=6, D=3, H=4):
+    r = np.random.default_rng(seed)
+    return {"x": r.standard_normal((N, T, D)), "h0": 0.5 * r.standard_normal((N, H)),
+            "W_x": 0.6 * r.standard_normal((D, H)), "W_h": 0.6 * r.standard_normal((H, H)),
+            "b": 0.2 * r.standard_normal(H)}
+
+
+@task("Task 3 · unrolling over a sequence", function="rnn_forward",
+      hint="Loop over the time axis (axis 1 of x), feed each step the state the previous step "
+           "produced (h0 for the first), and collect every new state; np.stack(..., axis=1) "
+           "puts them in the (N, T, H) layout.")
+def rnn_forward(fn):
+    p = _seq_probe()
+    N, T, _ = p["x"].shape
+    H = p["W_h"].shape[0]
+    got = call(fn, *(v.copy() for v in p.values()),
+               what="running a batch of 2 sequences of 6 steps")
+    what = "rnn_forward on x of shape (2, 6, 3) with H = 4"
+    shape = np.shape(got) if got is not None else None
+    if shape == (N, H):
+        raise Mismatch(f"For {what}: got shape {shape}, only the last state. Return every "
+                       f"hidden state h_1..h_T, shape (N, T, H) = {(N, T, H)}.")
+    if shape == (T, N, H):
+        raise Mismatch(f"For {what}: got shape {shape}, time first. The course's layers "
+                       f"return batch first, (N, T, H) = {(N, T, H)}.")
+    if shape == (N, T + 1, H):
+        raise Mismatch(f"For {what}: got shape {shape}: one state too many. h0 is an input; "
+                       f"return h_1..h_T, shape {(N, T, H)}.")
+    expected = _simple_rnn(p["W_x"], p["W_h"], p["b"]).forward(p["x"], p["h0"])
+    no_memory = np.tanh(p["x"] @ p["W_x"] + (p["h0"] @ p["W_h"])[:, None] + p["b"])
+    close_or_explain(got, expected, what=what, mistakes=[
+        (no_memory, "every step used h0 instead of the state of the step before: the memory "
+                    "is never carried forward."),
+    ])
+    single = call(fn, p["x"][:, :1], p["h0"], p["W_x"], p["W_h"], p["b"],
+                  what="running sequences of one step")
+    close_or_explain(single, expected[:, :1], what="rnn_forward on sequences of one step")
+    return ["Equal to course_utils.rnn.SimpleRNN.forward, step for step."]
+
+
+def _grad_dict(seed, scale):
+    r = np.random.default_rng(seed)
+    return {"W_x": scale * r.standard_normal((3, 4)), "W_h": scale * r.standard_normal((4, 4)),
+            "b": scale * r.standard_normal(4)}
+
+
+def _joint_norm(grads):
+    return float(np.sqrt(sum(np.sum(np.square(np.asarray(g, dtype=float))) for g in grads.values())))
+
+
+def _check_clipped(fn, grads, max_norm, label):
+    original = {k: v.copy() for k, v in grads.items()}
+    got = call(fn, grads, max_norm, what=f"clipping {label}")
+    what = f"clip_by_norm({label}, max_norm={max_norm:g})"
+    changed = [k for k in grads if not np.array_equal(grads[k], original[k])]
+    expect(not changed, f"For {what}: the caller's gradient {changed[0] if changed else ''!r} "
+                        "was changed in place. Return new arrays and leave the input as it was "
+                        "(the caller may still need the raw gradient, e.g. to log its norm).")
+    if not isinstance(got, dict):
+        raise Mismatch(f"For {what}: expected a dict with the same keys "
+                       f"{sorted(grads)}, got {type(got).__name__}.")
+    expect(set(got) == set(grads), f"For {what}: expected the keys {sorted(grads)}, got "
+                                   f"{sorted(got)}.")
+    expected = rnn.clip_by_norm(original, max_norm)
+    total = _joint_norm(original)
+    for k in original:
+        alone = original[k] * min(1.0, max_norm / max(np.linalg.norm(original[k]), 1e-300))
+        close_or_explain(got[k], expected[k], what=f"{what}[{k!r}]", mistakes=[
+            (original[k], f"it came back unchanged, but the joint norm {total:.3g} is above "
+                          f"{max_norm:g}: the step must be shortened."),
+            (np.clip(original[k], -max_norm, max_norm),
+             "each entry was clipped on its own (that is clip_elementwise, which turns the "
+             "step). Clipping by norm scales all entries by one common factor."),
+            (original[k] * max_norm / total if total > 0 else original[k],
+             f"the joint norm {total:.3g} is already at most {max_norm:g}, so the gradients "
+             "must come back unchanged; clipping only ever shortens a step."),
+            (alone, "each array was scaled by its own norm. Use the joint norm of all arrays "
+                    "together, or the direction of the whole step changes."),
+        ])
+    return got
+
+
+@task("Task 4 · clipping by the joint norm", function="clip_by_norm",
+      hint="Compute one number for the whole dict: the square root of the sum of squares of "
+           "every entry of every array. If it exceeds max_norm, multiply every array by the "
+           "same factor max_norm / norm; otherwise return copies unchanged.")
+def clip_by_norm(fn):
+    big = _grad_dict(3, 2.0)
+    big["W_h"][0, 0] = 9.0  # one entry beyond the limit, so elementwise clipping shows
+    got = _check_clipped(fn, big, 5.0, f"gradients of joint norm {_joint_norm(big):.3g}")
+    expect_close(_joint_norm(got), 5.0, what="the joint norm after clipping")
+    small = _grad_dict(4, 0.2)
+    _check_clipped(fn, small, 5.0, f"gradients of joint norm {_joint_norm(small):.3g}")
+    zero = {k: np.zeros_like(v) for k, v in big.items()}
+    got = call(fn, zero, 5.0, what="clipping all-zero gradients")
+    if isinstance(got, dict):
+        values = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in got.values()])
+        expect(np.all(np.isfinite(values)), "For all-zero gradients: got nan or inf, probably "
+                                            "from 0 / 0. A zero gradient has nothing to clip.")
+    _check_clipped(fn, zero, 5.0, "all-zero gradients")
+    return ["The direction is kept; only the length shrinks, and only when it is too long."]
+
+
+def _jacobian_probe(seed=5, T=5, D=3, H=4):
+    """A SimpleRNN run on one sequence: its hidden states (T, H), W_h and the true dh_T/dh_0."""
+    r = np.random.default_rng(seed)
+    W_x, W_h, b = (0.7 * r.standard_normal((D, H)), 0.7 * r.standard_normal((H, H)),
+                   0.2 * r.standard_normal(H))
+    x, h0 = r.standard_normal((T, D)), 0.5 * r.standard_normal(H)
+    layer = _simple_rnn(W_x, W_h, b)
+    hs = layer.forward(x[None], h0[None])[0]
+    # backprop, one row at a time: H copies of the sequence, copy k sends back e_k from h_T
+    layer.forward(np.broadcast_to(x, (H, T, D)), np.broadcast_to(h0, (H, H)))
+    dH = np.zeros((H, T, H))
+    dH[:, -1] = np.eye(H)
+    layer.backward(dH)
+    return hs, W_h, layer.dh0.copy()
+
+
+def _chain(mats):
+    out = np.eye(mats[0].shape[0])
+    for m in mats:
+        out = out @ m
+    return out
+
+
+@task("Task 5 · the product of Jacobians", function="hidden_jacobian",
+      hint="One step's Jacobian dh_t/dh_{t-1} scales row i of W_h's transpose by tanh' of unit "
+           "i, i.e. 1 - h_t[i]**2. Multiply the T step Jacobians with the newest step on the "
+           "left: dh_T/dh_0 = J_T J_{T-1} ... J_1.")
+def hidden_jacobian(fn):
+    hs, W_h, expected = _jacobian_probe()
+    steps = [(1 - h * h)[:, None] * W_h.T for h in hs]  # J_1 .. J_T
+    got = call(fn, hs.copy(), W_h.copy(), what="building dh_T/dh_0 for a sequence of 5 steps")
+    what = "hidden_jacobian(hs, W_h) for 5 steps and H = 4"
+    close_or_explain(got, expected, what=what, mistakes=[
+        (_chain(steps), "the product is in the wrong order. The chain rule puts the last "
+                        "step on the left: J_T ... J_2 J_1."),
+        (expected.T, "the result is transposed: row i should be the gradient of h_T[i], "
+                     "column j the effect of h_0[j]."),
+        (_chain([(1 - h * h)[:, None] * W_h for h in reversed(hs)]),
+         "W_h enters untransposed. With row vectors, h_t = tanh(h_{t-1} W_h + ...), so "
+         "dh_t[i]/dh_{t-1}[j] = (1 - h_t[i]**2) W_h[j, i]."),
+        (np.linalg.matrix_power(W_h.T, len(hs)), "the tanh derivative 1 - h_t**2 of each step "
+                                                 "is missing."),
+    ])
+    hs1, W1, expected1 = _jacobian_probe(seed=6, T=1)
+    close_or_explain(call(fn, hs1, W1, what="a sequence of one step"), expected1,
+                     what="hidden_jacobian for a sequence of one step")
+    return ["It equals what backprop through course_utils.rnn.SimpleRNN sends from h_T to h_0."]
+
+
+# A non-normal W_h: both eigenvalues are 0.5, yet one step can stretch a vector by about 2.1.
+_SHEAR = np.array([[0.5, 2.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 0.3]])
+
+
+def _measured_norm(W_h, T):
+    """||dh_T/dh_0|| of a SimpleRNN with this W_h at x = 0, b = 0, h_0 = 0 (where tanh' = 1)."""
+    H = W_h.shape[0]
+    layer = _simple_rnn(np.zeros((1, H)), W_h, np.zeros(H))
+    return float(rnn.hidden_jacobian_norms(layer, np.zeros((T, 1)))[-1])
+
+
+@task("Task 6 · Can you do better? A bound before training", function="jacobian_norm_bound",
+      hint="Each step's Jacobian is diag(tanh') times W_h transposed, and |tanh'| <= 1, so no "
+           "step stretches a vector more than W_h does at most: by its largest singular value "
+           "(np.linalg.svd or np.linalg.norm with the right ord). T steps multiply T factors.")
+def jacobian_norm_bound(fn):
+    r = np.random.default_rng(7)
+    probes = [(_SHEAR, 2), (_SHEAR, 5), (0.4 * r.standard_normal((4, 4)), 3),
+              (1.3 * r.standard_normal((4, 4)), 1)]
+    for W_h, T in probes:
+        got = call(fn, W_h.copy(), T, what=f"bounding ||dh_{T}/dh_0||")
+        what = f"jacobian_norm_bound(W_h, T={T}) for W_h = {np.round(W_h, 2).tolist()}"
+        sigma = np.linalg.norm(W_h, 2)
+        rho = np.abs(np.linalg.eigvals(W_h)).max()
+        measured = _measured_norm(W_h, T)
+        close_or_explain(got, sigma ** T, what=what, mistakes=[
+            (rho ** T, f"that is the spectral radius to the power T ({rho ** T:.3g}). It sets "
+                       "the rate in the long run, but it is no bound: the course's SimpleRNN "
+                       f"with this W_h measures ||dh_{T}/dh_0|| = {measured:.3g} (at x = 0, "
+                       "where tanh' = 1)."),
+            (np.linalg.norm(W_h) ** T, "that is the Frobenius norm to the power T: a valid "
+                                       "bound, but a loose one. The tightest factor per step "
+                                       "is the largest singular value."),
+            (sigma, "that is one step's factor; the bound for T steps multiplies T of them."),
+        ])
+        expect(float(np.asarray(got)) >= measured * (1 - 1e-9),
+               f"For {what}: {float(np.asarray(got)):.4g} is below the measured norm "
+               f"{measured:.4g}, so it is not a bound.")
+    return ["sigma_max(W_h) < 1 guarantees vanishing; sigma_max > 1 only allows explosion."]
