@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRECT = ["numpy", "scipy", "keras", "gensim", "matplotlib", "jupyterlab", "ipykernel",
-          "nbval", "pytest", "tqdm", "ruff", "jupyterlab_rise", "ipywidgets"]
+          "nbval", "pytest", "tqdm", "ruff", "jupyterlab_rise", "ipywidgets", "playwright"]
 
 
 def _norm(name):
