@@ -47,7 +47,8 @@ def _simple_rnn(W_x, W_h, b):
     return layer
 
 
-def _as_tuple(got, n, names, what):
+def as_tuple(got, n, names, what):
+    """``got`` as a tuple of ``n`` results named ``names``, or a Mismatch saying what came."""
     if not isinstance(got, (tuple, list)) or len(got) != n:
         kind = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
                 else f"{type(got).__name__}" + (f" of shape {got.shape}"
@@ -67,7 +68,7 @@ def rnn_step_forward(fn):
     if isinstance(got, np.ndarray):
         raise Mismatch(f"For {what}: got a single array of shape {got.shape}; return two "
                        "things, h and cache (the backward pass in Task 2 needs the cache).")
-    h, cache = _as_tuple(got, 2, ("h", "cache"), what)
+    h, cache = as_tuple(got, 2, ("h", "cache"), what)
     layer = _simple_rnn(p["W_x"], p["W_h"], p["b"])
     expected = layer.forward(p["x"][:, None], p["h_prev"])[:, 0]
     a = p["x"] @ p["W_x"] + p["h_prev"] @ p["W_h"] + p["b"]
@@ -79,13 +80,13 @@ def rnn_step_forward(fn):
          "h_prev was multiplied by the transpose of W_h. In the course's layout (Keras's), "
          "column j of W_h holds the weights into hidden unit j."),
     ])
-    cache = _as_tuple(cache, 5, ("x", "h_prev", "W_x", "W_h", "h"), f"the cache of {what}")
+    cache = as_tuple(cache, 5, ("x", "h_prev", "W_x", "W_h", "h"), f"the cache of {what}")
     for k, (name, value) in enumerate([("x", p["x"]), ("h_prev", p["h_prev"]),
                                        ("W_x", p["W_x"]), ("W_h", p["W_h"]), ("h", expected)]):
         close_or_explain(cache[k], value, what=f"cache[{k}], which should be {name}")
     one = call(fn, p["x"][:1], p["h_prev"][:1], p["W_x"], p["W_h"], p["b"],
                what="running one step on a batch of 1")
-    close_or_explain(_as_tuple(one, 2, ("h", "cache"), "a batch of 1")[0], expected[:1],
+    close_or_explain(as_tuple(one, 2, ("h", "cache"), "a batch of 1")[0], expected[:1],
                      what="h for a batch of one sequence")
     return ["Same h as course_utils.rnn.SimpleRNN for one time step."]
 
@@ -136,7 +137,7 @@ def rnn_step_backward(fn):
     cache = (p["x"].copy(), p["h_prev"].copy(), p["W_x"].copy(), p["W_h"].copy(), h.copy())
     got = call(fn, dh.copy(), cache, what="backpropagating dh through one step")
     what = "rnn_step_backward(dh, cache)"
-    got = _as_tuple(got, 5, _GRAD_NAMES, what)
+    got = as_tuple(got, 5, _GRAD_NAMES, what)
     numeric = _backward_reference(p, dh)
     arrays = [expect_shape(g, p[k].shape, what=f"{name} (the gradient w.r.t. {k}, shaped like it)")
               for g, name, k in zip(got, _GRAD_NAMES, numeric, strict=True)]
