@@ -80,3 +80,15 @@ def test_expect_helpers_raise_mismatch_with_the_subject():
         expect_close(2.0, 1.0, what="z")
     with pytest.raises(Mismatch, match="expected numbers, got str"):
         expect_shape("abc", (), what="w")
+
+
+def test_a_stub_called_by_a_finished_function_is_named():
+    def helper(x):
+        raise NotImplementedError("your code here")
+
+    def outer(x):
+        return helper(x) * 2
+
+    fb = double(outer)
+    assert fb.status == "not done"
+    assert "`double` calls `helper`, which still raises NotImplementedError" in fb.message

@@ -98,6 +98,19 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+def _raised_in(error: BaseException, candidate) -> str | None:
+    """Name of the function that raised ``error`` (the innermost frame), or None when that
+    is ``candidate`` itself: a finished function may call another task's unfinished stub."""
+    tb = error.__traceback__
+    code = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        tb = tb.tb_next
+    if code is None or code is getattr(candidate, "__code__", None):
+        return None
+    return code.co_name
+
+
 def task(title: str, *, hint: str, function: str):
     """Declare a check. ``title`` names the task, ``hint`` is shown whenever it is not solved,
     ``function`` is the name the student's function has in the notebook (used in messages).
@@ -125,9 +138,13 @@ def task(title: str, *, hint: str, function: str):
                     result = fb(passed=True, status="passed", notes=list(notes))
                 except StudentError as e:
                     if isinstance(e.error, NotImplementedError):
-                        result = fb(passed=False, status="not done", hint=hint,
-                                    detail=f"`{function}` still raises NotImplementedError: "
-                                           f"replace that line with your code.")
+                        culprit = _raised_in(e.error, candidate)
+                        detail = (f"`{function}` still raises NotImplementedError: "
+                                  f"replace that line with your code.")
+                        if culprit:
+                            detail = (f"`{function}` calls `{culprit}`, which still raises "
+                                      f"NotImplementedError: finish `{culprit}` first.")
+                        result = fb(passed=False, status="not done", hint=hint, detail=detail)
                     else:
                         result = fb(passed=False, status="error", hint=hint,
                                     detail=f"While {e.what}, `{function}` raised\n"
