@@ -16,7 +16,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # and tested by tests/test_exercises.py instead.
 SOLUTIONS := $(sort $(wildcard notebooks/exercises/solutions/[0-9][0-9]_*.ipynb))
 
-.PHONY: setup lab test unit notebooks lint lessons nb benchmarks clean exercises
+.PHONY: setup lab test unit notebooks lint lessons nb benchmarks clean exercises slides figures
 
 setup: $(STAMP)
 
@@ -61,6 +61,15 @@ nb: setup
 
 benchmarks: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
+
+# Static reveal.js slides of every lesson into slides/ (open slides/index.html; works offline:
+# reveal.js and MathJax are fetched once, checked and cached). New lesson? python tools/slides.py tag
+slides: setup
+	$(BIN)/python tools/slides.py build --out slides $(NOTEBOOKS)
+
+# Redraw every figure in img/ from code (runs lesson 03 once for its learned map, ~1 min).
+figures: setup
+	$(BIN)/python tools/draw_figures.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
