@@ -148,7 +148,7 @@ def test_generator_rejects_unbalanced_markers(bad, problem):
 def test_generator_drops_markdown_answers_and_outputs():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_markdown_cell("# Exercises 09 · Things — solutions"),
+        nbformat.v4.new_markdown_cell("# Exercises 09 · Things — solutions\n\nIntro."),
         nbformat.v4.new_markdown_cell("Why?\n<!-- BEGIN SOLUTION -->\nBecause.\n"
                                       "<!-- END SOLUTION -->\nNext."),
         nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n"
@@ -156,7 +156,7 @@ def test_generator_drops_markdown_answers_and_outputs():
                                   outputs=[nbformat.v4.new_output("stream", text="1")]),
     ]
     out = tool.student_version(nb, "09.ipynb")
-    assert out.cells[0].source == "# Exercises 09 · Things"
+    assert out.cells[0].source == "# Exercises 09 · Things\n\nIntro."
     assert out.cells[1].source == "Why?\nNext."
     assert out.cells[2].outputs == [] and out.cells[2].execution_count is None
     assert nb.cells[2].outputs, "the solution notebook itself must not be modified"

@@ -29,7 +29,7 @@ SOLUTIONS = EXERCISES / "solutions"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MD_BLOCK = re.compile(r"[ \t]*<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->[ \t]*\n?", re.S)
 STUB = 'raise NotImplementedError("your code here")'
-SOLUTION_HEADER = re.compile(r"^(# .*?)\s*[-–—·:]*\s*solutions?\s*$", re.I | re.M)
+SOLUTION_HEADER = re.compile(r"^(# .*?)[ \t]*[-–—·:]*[ \t]*solutions?[ \t]*$", re.I | re.M)
 
 
 def strip_code(source: str, where: str) -> str:
