@@ -15,7 +15,8 @@ import course_utils
 
 ROOT = Path(__file__).resolve().parents[1]
 IMG = ROOT / "img"
-NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts)  # JupyterLab's autosave copies
 
 spec = importlib.util.spec_from_file_location("draw_figures", ROOT / "tools" / "draw_figures.py")
 figures = importlib.util.module_from_spec(spec)
