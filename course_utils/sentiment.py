@@ -527,8 +527,9 @@ def gradient_norms_vs_length(lengths: Sequence[int], *, hidden_size: int = 32,
 # ---------------------------------------------------------------------------------------------
 
 
-def draw_lstm_cell(path) -> None:
-    """Draw the LSTM cell (cell-state highway, forget/input/output gates, candidate) to ``path``."""
+def _cell_canvas():
+    """The shared canvas of the LSTM and GRU drawings: (fig, ax, arrow, op) with the cell's
+    rounded box drawn; ``arrow(a, b)`` and ``op(xy, symbol)`` add arrows and circled ops."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
@@ -543,9 +544,19 @@ def draw_lstm_cell(path) -> None:
         ax.add_patch(FancyArrowPatch(a, b, arrowstyle=style, mutation_scale=12, color=color,
                                      lw=lw, shrinkA=0, shrinkB=0))
 
-    def op(xy, sym, color="#333333"):
+    def op(xy, sym, color="#333333", fontsize=12):
         ax.add_patch(plt.Circle(xy, 0.22, fc="white", ec=color, lw=1.4, zorder=3))
-        ax.text(*xy, sym, ha="center", va="center", fontsize=12, zorder=4, color=color)
+        ax.text(*xy, sym, ha="center", va="center", fontsize=fontsize, zorder=4, color=color)
+
+    return fig, ax, arrow, op
+
+
+def draw_lstm_cell(path) -> None:
+    """Draw the LSTM cell (cell-state highway, forget/input/output gates, candidate) to ``path``."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    fig, ax, arrow, op = _cell_canvas()
 
     def gate(x, name, fn, color):
         ax.add_patch(FancyBboxPatch((x - 0.42, 1.55), 0.84, 0.55, boxstyle="round,pad=0.04",
@@ -607,22 +618,9 @@ def draw_gru_cell(path) -> None:
     the recurrent part of the candidate's input (Keras's ``reset_after=True``, as ``rnn.GRU``).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    from matplotlib.patches import FancyBboxPatch
 
-    fig, ax = plt.subplots(figsize=(9, 4.6))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 5.6)
-    ax.axis("off")
-    ax.add_patch(FancyBboxPatch((1.2, 0.7), 7.6, 4.1, boxstyle="round,pad=0.1",
-                                fc="#f4f6fb", ec="#8a94a6", lw=1.2))
-
-    def arrow(a, b, color="#333333", lw=1.4, style="-|>"):
-        ax.add_patch(FancyArrowPatch(a, b, arrowstyle=style, mutation_scale=12, color=color,
-                                     lw=lw, shrinkA=0, shrinkB=0))
-
-    def op(xy, sym, color="#333333", fontsize=12):
-        ax.add_patch(plt.Circle(xy, 0.22, fc="white", ec=color, lw=1.4, zorder=3))
-        ax.text(*xy, sym, ha="center", va="center", fontsize=fontsize, zorder=4, color=color)
+    fig, ax, arrow, op = _cell_canvas()
 
     def gate(x, name, fn, color):
         ax.add_patch(FancyBboxPatch((x - 0.42, 1.95), 0.84, 0.55, boxstyle="round,pad=0.04",
