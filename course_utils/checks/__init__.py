@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["Feedback", "Mismatch", "task", "recording", "expect", "expect_close",
-           "expect_shape", "expect_equal", "call", "registry"]
+           "expect_shape", "expect_equal", "close_or_explain", "as_tuple", "call", "registry"]
 
 #: Every declared task, "lesson01.bigram_probability" -> the wrapped check.
 registry: dict[str, Callable] = {}
@@ -240,3 +240,28 @@ def expect_close(got, expected, *, what: str, rtol: float = 1e-5, atol: float = 
             f"For {what}: {int(bad.sum())} of {arr.size} entries differ; the first is at "
             f"index {idx}: expected {_fmt(expected[idx])}, got {_fmt(arr[idx])}."
         )
+
+
+def close_or_explain(got, expected, *, what: str, mistakes=(), rtol=1e-6, atol=1e-9) -> None:
+    """Like ``expect_close``, but when ``got`` equals one of the known ``mistakes``
+    (pairs of a wrong answer and a sentence saying what it suggests) that sentence is the
+    message, which helps more than the first entry that differs."""
+    expected = np.asarray(expected, dtype=float)
+    arr = expect_shape(got, expected.shape, what=what)
+    if np.all(np.isfinite(arr)) and np.allclose(arr, expected, rtol=rtol, atol=atol):
+        return
+    for wrong, why in mistakes:
+        wrong = np.asarray(wrong, dtype=float)
+        if wrong.shape == arr.shape and np.allclose(arr, wrong, rtol=rtol, atol=atol):
+            raise Mismatch(f"For {what}: {why}")
+    expect_close(arr, expected, what=what, rtol=rtol, atol=atol)
+
+
+def as_tuple(got, n, names, what):
+    """``got`` as a tuple of ``n`` results named ``names``, or a Mismatch saying what came."""
+    if not isinstance(got, (tuple, list)) or len(got) != n:
+        kind = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
+                else f"{type(got).__name__}" + (f" of shape {got.shape}"
+                                                 if isinstance(got, np.ndarray) else ""))
+        raise Mismatch(f"For {what}: expected a tuple of {n}, ({', '.join(names)}); got {kind}.")
+    return tuple(got)

@@ -13,24 +13,9 @@ import numpy as np
 
 from course_utils import gradcheck, rnn
 
-from . import Mismatch, call, expect, expect_close, expect_shape, task
+from . import Mismatch, as_tuple, call, close_or_explain, expect, expect_close, expect_shape, task
 
 _N, _D, _H = 3, 4, 5
-
-
-def close_or_explain(got, expected, *, what: str, mistakes=(), rtol=1e-6, atol=1e-9) -> None:
-    """Like ``expect_close``, but when ``got`` equals one of the known ``mistakes``
-    (pairs of a wrong answer and a sentence saying what it suggests) that sentence is the
-    message, which helps more than the first entry that differs."""
-    expected = np.asarray(expected, dtype=float)
-    arr = expect_shape(got, expected.shape, what=what)
-    if np.all(np.isfinite(arr)) and np.allclose(arr, expected, rtol=rtol, atol=atol):
-        return
-    for wrong, why in mistakes:
-        wrong = np.asarray(wrong, dtype=float)
-        if wrong.shape == arr.shape and np.allclose(arr, wrong, rtol=rtol, atol=atol):
-            raise Mismatch(f"For {what}: {why}")
-    expect_close(arr, expected, what=what, rtol=rtol, atol=atol)
 
 
 def _step_probe(seed=0):
@@ -45,16 +30,6 @@ def _simple_rnn(W_x, W_h, b):
     layer = rnn.SimpleRNN(W_x.shape[0], W_x.shape[1], dtype=np.float64)
     layer.set_weights(W_x, W_h, b)
     return layer
-
-
-def as_tuple(got, n, names, what):
-    """``got`` as a tuple of ``n`` results named ``names``, or a Mismatch saying what came."""
-    if not isinstance(got, (tuple, list)) or len(got) != n:
-        kind = (f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list))
-                else f"{type(got).__name__}" + (f" of shape {got.shape}"
-                                                 if isinstance(got, np.ndarray) else ""))
-        raise Mismatch(f"For {what}: expected a tuple of {n}, ({', '.join(names)}); got {kind}.")
-    return tuple(got)
 
 
 @task("Task 1 · one RNN step", function="rnn_step_forward",

@@ -14,8 +14,7 @@ import numpy as np
 from course_utils import rnn
 from course_utils import sentiment as S
 
-from . import Mismatch, call, expect, expect_close, expect_shape, task
-from .lesson04 import as_tuple, close_or_explain
+from . import Mismatch, as_tuple, call, close_or_explain, expect, expect_close, expect_shape, task
 
 _N, _D, _H = 2, 3, 4
 _LSTM_BLOCKS = ("i", "f", "g", "o")  # Keras calls the third block "c"
