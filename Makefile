@@ -1,6 +1,9 @@
 # The course in two commands:  make lab  (set up on first use, open JupyterLab)
 #                              make test (set up on first use, run every test)
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.11, 3.12 or 3.13: the newest found, or the one named with  make PYTHON=python3.12 ...
+# (A candidate counts only if it runs: pyenv's shims exist for versions that are not enabled.)
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c '' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -16,12 +19,12 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # and tested by tests/test_exercises.py instead.
 SOLUTIONS := $(sort $(wildcard notebooks/exercises/solutions/[0-9][0-9]_*.ipynb))
 
-.PHONY: setup lab test unit notebooks lint lessons nb benchmarks clean exercises slides figures
+.PHONY: setup lab test unit notebooks seeds seed-sweep lint lessons nb benchmarks clean exercises slides figures
 
 setup: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml tools/install_kernel.py
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the course needs Python 3.11, found " + sys.version.split()[0]'
+	@$(PYTHON) tools/check_python.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
@@ -31,8 +34,10 @@ $(STAMP): requirements.txt pyproject.toml tools/install_kernel.py
 lab: setup
 	$(BIN)/jupyter lab notebooks/
 
-# The one test command (.ci/run calls it): lint, unit tests, then every notebook under nbval.
-test: setup lint unit notebooks
+# The one test command (.ci/run calls it): lint, unit tests, every notebook under nbval, then
+# every lesson and solution once more with other random draws (COURSE_SEED=1): its asserts must
+# hold there too.
+test: setup lint unit notebooks seed-sweep
 
 lint: setup
 	$(BIN)/ruff check course_utils tests benchmarks tools notebooks
@@ -43,6 +48,13 @@ unit: setup
 notebooks: setup
 	$(BIN)/pytest -q --nbval --sanitize-with tests/nbval_sanitize.cfg --durations=0 \
 		--nbval-cell-timeout=600 $(NOTEBOOKS) $(SOLUTIONS)
+
+# Execute every lesson and solution with COURSE_SEED=1..4 (asserts only; outputs not compared).
+seeds: setup
+	$(BIN)/python tools/seeds.py --seeds 1 2 3 4
+
+seed-sweep: setup
+	$(BIN)/python tools/seeds.py --seeds 1
 
 # Regenerate the student exercise notebooks from notebooks/exercises/solutions/.
 exercises: setup

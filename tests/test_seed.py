@@ -59,3 +59,38 @@ def test_warns_without_fixed_hash_seed(monkeypatch):
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
     with pytest.warns(UserWarning, match="PYTHONHASHSEED"):
         course_utils.set_seed(0)
+
+
+def test_course_seed_shifts_every_seed(monkeypatch):
+    monkeypatch.setenv("COURSE_SEED", "3")
+    assert course_utils.set_seed(0, tensorflow=False) == 3
+    shifted = np.random.rand(2).tolist()  # noqa: NPY002
+    monkeypatch.setenv("COURSE_SEED", "0")
+    assert course_utils.set_seed(3, tensorflow=False) == 3
+    assert np.random.rand(2).tolist() == shifted  # noqa: NPY002
+    monkeypatch.delenv("COURSE_SEED")
+    assert course_utils.set_seed(5, tensorflow=False) == 5
+
+
+@pytest.mark.parametrize("bad", ["one", "1.5", "0x", "--"])
+def test_course_seed_not_an_integer_names_the_variable(monkeypatch, bad):
+    monkeypatch.setenv("COURSE_SEED", bad)
+    with pytest.raises(ValueError, match=f"COURSE_SEED must be a whole number.*{bad!r}"):
+        course_utils.set_seed(0, tensorflow=False)
+
+
+def test_course_seed_cannot_push_a_seed_out_of_range(monkeypatch):
+    monkeypatch.setenv("COURSE_SEED", "-1")
+    with pytest.raises(ValueError, match="after adding COURSE_SEED=-1"):
+        course_utils.set_seed(0, tensorflow=False)
+
+
+def test_numpy_only_seed_leaves_tensorflow_unimported():
+    import subprocess
+    import sys
+
+    code = ("import sys, course_utils; course_utils.set_seed(0, tensorflow=False); "
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PYTHONHASHSEED": "0", "PATH": ""}, check=True).stdout
+    assert out.split() == ["False", "False"]
