@@ -44,10 +44,11 @@ def _to_bytes(text):
 
 
 def count_pairs(ids, counts=None, weight=1):
-    """Counts of adjacent pairs in the sequence ``ids``: {(a, b): n}, added to ``counts``."""
-    counts = Counter() if counts is None else counts
+    """Counts of adjacent pairs in the sequence ``ids``: {(a, b): n}, added to ``counts``
+    (a dict) if given, each occurrence counted ``weight`` times."""
+    counts = {} if counts is None else counts
     for pair in zip(ids[:-1], ids[1:], strict=True):
-        counts[pair] += weight
+        counts[pair] = counts.get(pair, 0) + weight
     return counts
 
 
