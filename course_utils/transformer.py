@@ -45,6 +45,7 @@ __all__ = [
     "build_gpt",
     "causal_mask",
     "gelu",
+    "gpt_forward_numpy",
     "init_block",
     "init_mha",
     "layer_norm_backward",
@@ -222,18 +223,22 @@ def layer_norm_backward(dout, cache):
     return dx, dgamma, dbeta
 
 
-_GELU_C = math.sqrt(2.0 / math.pi)
-
-
 def gelu(x):
-    """GELU, tanh approximation (GPT-2's and ``keras.activations.gelu(approximate=True)``)."""
-    return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * x ** 3)))
+    """GELU, x * Phi(x) with Phi the standard normal CDF (``keras.activations.gelu``'s default).
+
+    A smooth ReLU: near 0 for large negative x, near x for large positive x.
+    """
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
 
 
 def _gelu_backward(dout, x):
-    u = _GELU_C * (x + 0.044715 * x ** 3)
-    t = np.tanh(u)
-    return dout * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * x * x))
+    from scipy.special import erf
+
+    # d/dx [x Phi(x)] = Phi(x) + x phi(x)
+    return dout * (0.5 * (1.0 + erf(x / math.sqrt(2.0)))
+                   + x * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi))
 
 
 def init_block(D, num_heads, *, mlp_ratio=4, seed=0, dtype=np.float64):
@@ -399,6 +404,41 @@ def _PositionEmbedding(*args, **kwargs):  # noqa: N802 - a layer, built lazily (
 _POS_CLASS = None
 
 
+def gpt_forward_numpy(keras_model, ids):
+    """The ``build_gpt`` model run by this module's NumPy layers, on its Keras weights.
+
+    ids (N, T) with T <= context -> (logits (N, T, V) float64, maps: one array of attention
+    weights (N, h, T, T) per block). The same logits as the Keras model (to float32
+    round-off), which checks every layer at once, and the attention maps Keras keeps inside.
+    """
+    ids = np.asarray(ids)
+    ctx = int(keras_model.context)
+    if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer) or ids.shape[1] > ctx:
+        raise ValueError(f"ids must be integers of shape (N, T) with T <= context={ctx}, "
+                         f"got {ids.shape}")
+
+    def get(name):
+        return [w.astype(np.float64) for w in keras_model.get_layer(name).get_weights()]
+
+    (emb,), (pos,) = get("tokens"), get("positions")
+    x = emb[ids] + pos[:ids.shape[1]]
+    maps, i = [], 0
+    while any(la.name == f"block{i}_ln1" for la in keras_model.layers):
+        ln1, ln2 = get(f"block{i}_ln1"), get(f"block{i}_ln2")
+        (W_1, b_1), (W_2, b_2) = get(f"block{i}_mlp1"), get(f"block{i}_mlp2")
+        mha = {k: v.astype(np.float64) for k, v in
+               mha_weights_from_keras(keras_model.get_layer(f"block{i}_attention")).items()}
+        P = {"ln1_g": ln1[0], "ln1_b": ln1[1], "mha": mha, "ln2_g": ln2[0], "ln2_b": ln2[1],
+             "W_1": W_1, "b_1": b_1, "W_2": W_2, "b_2": b_2}
+        x, cache = block_forward(x, P, causal=True)
+        maps.append(cache["mha"]["A"])
+        i += 1
+    g, b = get("final_ln")
+    x, _ = layer_norm_forward(x, g, b)
+    W, b = get("logits")
+    return x @ W + b, maps
+
+
 class GPTCharModel:
     """A Keras GPT speaking the course protocol of ``course_utils.charrnn``.
 
@@ -510,7 +550,7 @@ def _compiled_train_step(model, lr, weight_decay, clipnorm, jit_compile=False):
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
-        opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
     return (lambda x, y: step(tf.constant(x), tf.constant(y))), opt

@@ -131,7 +131,7 @@ def test_layer_norm_and_gelu_match_keras():
     expected = np.asarray(ln(x))
     got, _ = tr.layer_norm_forward(x, *[w.astype(np.float64) for w in ln.get_weights()])
     assert np.max(np.abs(got - expected)) < 1e-5
-    g = np.asarray(keras.activations.gelu(x, approximate=True))
+    g = np.asarray(keras.activations.gelu(x))
     assert np.max(np.abs(tr.gelu(x.astype(np.float64)) - g)) < 1e-5
 
 
@@ -188,6 +188,15 @@ def test_gpt_protocol_gives_the_same_logits_as_one_window(gpt):
     b, st = wrapped.forward(ids[:, 3:], st)
     assert np.allclose(np.concatenate([a, b], 1), full, atol=1e-5)
     assert st.shape == (3, 7)
+
+
+def test_numpy_layers_reproduce_the_keras_gpt(gpt):
+    model, _ = gpt
+    ids = _rng(11).integers(0, 11, (2, 8))
+    logits, maps = tr.gpt_forward_numpy(model, ids)
+    assert np.max(np.abs(logits - np.asarray(model(ids)))) < 1e-4
+    assert len(maps) == 2 and maps[0].shape == (2, 2, 8, 8)
+    assert np.allclose(np.triu(maps[1][0, 0], 1), 0)
 
 
 def test_gpt_forward_longer_than_its_context_keeps_min_context(gpt):
