@@ -8,7 +8,8 @@ own folder, and nothing is written back (outputs are not compared: other seeds p
 numbers). What is checked is every ``assert`` a lesson makes about its results: a claim that
 holds for one random draw only fails here. The report names the notebook, the seed, the cell and
 the failing line. A run whose kernel peaks above 2 GiB of resident memory fails too. Exit
-status 1 when anything failed.
+status 1 when anything failed, or when the runs changed a file in the git tree (a lesson must
+never write a tracked file).
 """
 
 from __future__ import annotations
@@ -29,18 +30,37 @@ def default_notebooks() -> list[Path]:
     return lessons + solutions
 
 
+def _git_status() -> list[str]:
+    """``git status --porcelain`` lines: what differs from the last commit (none outside git)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return out.stdout.splitlines() if out.returncode == 0 else []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lesson and solution")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4],
+    parser.add_argument("--seeds", nargs="+", default=["1", "2", "3", "4"],
                         help="values of COURSE_SEED to run (default: 1 2 3 4)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     args = parser.parse_args(argv)
+    # "--seeds 1 2 nb.ipynb": the values that are not integers are notebooks
+    seeds = [int(v) for v in args.seeds if v.lstrip("-").isdigit()]
+    args.notebooks += [Path(v) for v in args.seeds if not v.lstrip("-").isdigit()]
+    if not seeds:
+        parser.error(f"--seeds needs whole numbers, got {' '.join(args.seeds)}")
+    args.seeds = seeds
     notebooks = [p.resolve() for p in args.notebooks] or default_notebooks()
     missing = [str(p) for p in notebooks if not p.is_file()]
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
 
+    before = _git_status()
     failures = []
     for seed in args.seeds:
         for path in notebooks:
@@ -53,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
                   + ("" if run.passed else f"\n     {run.message}"), flush=True)
             if not run.passed:
                 failures.append((seed, name, run.message))
+    changed = sorted(set(_git_status()) - set(before))
+    if changed:
+        failures.append(("-", "git status", "running the notebooks changed tracked or new files: "
+                         + ", ".join(changed)))
     print()
     if failures:
         print(f"{len(failures)} of {len(args.seeds) * len(notebooks)} runs failed:")
