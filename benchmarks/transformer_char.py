@@ -16,9 +16,11 @@ load hits all of them alike. Reported: the mean over the seeds and the spread (m
   ``charrnn.CharRNN`` (hidden 256) on 16 streams of 100 characters, Adam 5e-3 decaying to 10%,
   clipping at norm 1.
 
-Also reported: the validation loss on the first 20,000 validation characters at the points
-where each run passed 25%, 50% and 100% of its budget (``curve_*``: seconds, updates, nats),
-to show which model leads when. Reference (nanoGPT README, "quick start", char-level
+Also reported: the validation loss on the first 20,000 validation characters at the first
+evaluation after 60, 120, 300 and 600 s of training (those within the budget) and at the end
+(``curve_seconds_updates_val20k_nats``: seconds, updates, nats), to show which model leads when.
+These are points of one run whose learning rate decays over the whole budget, not separate
+runs with shorter budgets. Reference (nanoGPT README, "quick start", char-level
 Shakespeare): 1.88 nats after about 3 minutes on a laptop CPU with this architecture.
 
 Goal: ``gpt_char_val_nats`` <= 1.75 with --seconds 180 on 2 cores.
@@ -42,11 +44,12 @@ from course_utils.data import load_shakespeare
 CURVE_VAL_CHARS = 20_000
 
 
-def _curve(hist, budget, n_points=4):
-    """(seconds, updates, val nats) at the eval points closest after 1/4, 1/2, 3/4, 1 of the budget."""
+def _curve(hist, budget, marks=(60, 120, 300, 600)):
+    """[seconds, updates, val nats] at the first eval point past each of ``marks`` (and the
+    end) within the budget: where the models stand after 1, 2, 5 and 10 minutes of one run."""
     out = []
-    for share in np.linspace(1 / n_points, 1, n_points):
-        i = next((k for k, s in enumerate(hist.seconds) if s >= share * budget * 0.999),
+    for mark in [m for m in marks if m < budget * 0.999] + [budget]:
+        i = next((k for k, s in enumerate(hist.seconds) if s >= mark * 0.999),
                  len(hist.seconds) - 1)
         out.append([round(hist.seconds[i], 1), hist.step[i], round(hist.val_loss[i], 4)])
     return out
