@@ -19,7 +19,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # and tested by tests/test_exercises.py instead.
 SOLUTIONS := $(sort $(wildcard notebooks/exercises/solutions/[0-9][0-9]_*.ipynb))
 
-.PHONY: setup lab test unit notebooks seeds seed-sweep lint lessons nb benchmarks clean exercises slides figures
+.PHONY: setup lab test unit notebooks seeds seed-sweep lint lessons nb benchmarks clean exercises slides figures book
 
 setup: $(STAMP)
 
@@ -78,6 +78,11 @@ benchmarks: setup
 # reveal.js and MathJax are fetched once, checked and cached). New lesson? python tools/slides.py tag
 slides: setup
 	$(BIN)/python tools/slides.py build --out slides $(NOTEBOOKS)
+
+# The course website from the stored notebooks (nothing is executed): build/book/html/index.html,
+# with search and the slides, readable offline (MathJax fetched once from npm, checked, cached).
+book: setup
+	$(BIN)/python tools/book.py build
 
 # Redraw every figure in img/ from code (runs lesson 03 once for its learned map, ~1 min).
 figures: setup
