@@ -64,6 +64,8 @@ div.cell_output { max-width: 100%; overflow-x: auto; }
 div.cell_output table { display: block; max-width: 100%; overflow-x: auto; }
 div.cell_output pre { white-space: pre; overflow-x: auto; }
 div.cell_output img { max-width: 100%; height: auto; }
+/* Wide screens have the sidebar's search box; the theme's top bar would only repeat it. */
+@media (min-width: 960px) { .bd-header { display: none; } }
 """
 
 NBVAL_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_[A-Z_]+\b[^\n]*(\n|$)", re.MULTILINE)
@@ -310,8 +312,7 @@ def source_files(root: Path = ROOT, cache: Path | None = None) -> dict[str, byte
         nb = readable(nb)
         lesson = links("lesson", num, rel) or "the lessons"
         if kind == "lesson":
-            items = [f"- **Notebook:** {_download(rel, rel)} (to run it: `make lab`, then open "
-                     f"`{rel}`)"]
+            items = [f"- **Notebook:** {_download(rel, rel)} (run it in JupyterLab: `make lab`)"]
             if by_number[num].get("exercise"):
                 items.append(f"- **Exercises:** {links('exercise', num, rel)}")
             if by_number[num].get("solution"):

@@ -9,7 +9,8 @@ project = "Sequence models, from scratch and with Keras"
 author = "the course authors"
 copyright = "the course authors, MIT licence"  # noqa: A001 (Sphinx's name for it)
 
-extensions = ["myst_nb", "sphinx_copybutton"]
+# githubpages: writes .nojekyll, so GitHub Pages serves _static/ and _images/ as they are.
+extensions = ["myst_nb", "sphinx_copybutton", "sphinx.ext.githubpages"]
 
 # Show the stored outputs; never run a notebook while building the site.
 nb_execution_mode = "off"
