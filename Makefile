@@ -29,6 +29,7 @@ $(STAMP): requirements.txt pyproject.toml tools/install_kernel.py
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python tools/install_kernel.py
+	$(BIN)/python tools/book.py fetch --best-effort
 	touch $(STAMP)
 
 lab: setup

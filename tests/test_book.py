@@ -187,6 +187,13 @@ def test_pages_show_no_test_plumbing_and_no_unstarted_progress_bars(site):
         assert not re.search(r"(?<![0-9])0%\|", text), f"{notebook.name}: an unstarted bar"
 
 
+def test_builds_offline_once_the_npm_packages_are_cached(site, monkeypatch, tmp_path):
+    monkeypatch.setattr(book.slides, "REGISTRY", "http://127.0.0.1:9")  # nothing listens there
+    assert len(book.fetch()) == 1 + len(book.slides.PACKAGES)  # the cache the build filled
+    with pytest.raises(RuntimeError, match="make setup"):
+        book.fetch(tmp_path)  # an empty cache, and no registry
+
+
 # --- the rendering rules, on a small made-up notebook ----------------------------------------
 
 

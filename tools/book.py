@@ -3,6 +3,7 @@
     python tools/book.py build [--out build/book]     # `make book`: open build/book/html/index.html
     python tools/book.py sources [--out build/book]   # only assemble the Sphinx sources
     python tools/book.py check [--out build/book]     # broken links or network loads in the site
+    python tools/book.py fetch [--best-effort]        # cache the npm packages (`make setup`)
 
 Sphinx with MyST-NB renders the notebooks as they are stored (CI re-ran them under nbval; no
 cell is executed here). ``sources`` writes everything the build reads into ``build/book/src/``,
@@ -272,11 +273,27 @@ def _notebook_json(nb: dict) -> bytes:
     return (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def fetch(cache: Path | None = None) -> list[Path]:
+    """Every npm package the site needs (MathJax, and the slides' libraries), downloaded once,
+    checked against its pinned sha512 and unpacked into the per-user cache; later builds need
+    no network. A clear error when neither the registry nor a cached copy is there."""
+    cache = cache or slides.cache_dir()
+    folders = []
+    for package in (MATHJAX, *slides.PACKAGES):
+        try:
+            folders.append(slides.unpacked(package, cache))
+        except OSError as error:
+            raise RuntimeError(
+                f"{package.name}@{package.version} is not cached in {cache} and could not be "
+                f"fetched from {package.url} ({error}). Run `make setup` or "
+                "`python tools/book.py fetch` once with internet; the copy is kept.") from error
+    return folders
+
+
 def source_files(root: Path = ROOT, cache: Path | None = None) -> dict[str, bytes]:
     """Every file of the Sphinx source folder, by path relative to it."""
     files: dict[str, bytes] = {"conf.py": CONF.read_bytes(), "_static/course.css": CSS.encode()}
-    cache = cache or slides.cache_dir()
-    mathjax = slides.unpacked(MATHJAX, cache)
+    mathjax = fetch(cache)[0]
     for path in sorted(mathjax.rglob("*")):
         if path.is_file():
             files[f"_static/{MATHJAX.dest}/{path.relative_to(mathjax).as_posix()}"] = \
@@ -474,15 +491,29 @@ def build(out: Path = OUT, root: Path = ROOT, *, with_slides: bool = True,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("build", "sources", "check"))
+    parser.add_argument("command", choices=("build", "sources", "check", "fetch"))
     parser.add_argument("--out", type=Path, default=OUT, help="default: build/book")
+    parser.add_argument("--best-effort", action="store_true",
+                        help="fetch: warn instead of failing when offline")
     args = parser.parse_args(argv)
+    if args.command == "fetch":
+        try:
+            folders = fetch()
+        except RuntimeError as error:
+            print(f"warning: {error}", file=sys.stderr)
+            return 0 if args.best_effort else 1
+        print(f"{len(folders)} npm packages checked and cached for make book and make slides")
+        return 0
     if args.command == "sources":
         write_sources(args.out / "src", source_files())
         print(f"Sphinx sources in {args.out / 'src'}/")
         return 0
     start = time.perf_counter()
-    html_dir = build(args.out) if args.command == "build" else args.out / "html"
+    try:
+        html_dir = build(args.out) if args.command == "build" else args.out / "html"
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     problems = site_problems(html_dir)
     if problems:
         print("\n".join(problems), file=sys.stderr)
