@@ -69,6 +69,15 @@ div.cell_output img { max-width: 100%; height: auto; }
 @media (min-width: 960px) { .bd-header { display: none; } }
 """
 
+JS = """\
+// Opened from file:// (a USB stick), browsers refuse the fetch() with which Sphinx's search
+// shows a snippet of each result page: list the results by title only there. Served over
+// http, the snippets stay.
+if (window.location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "undefined") {
+  DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false;
+}
+"""
+
 NBVAL_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_[A-Z_]+\b[^\n]*(\n|$)", re.MULTILINE)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -292,7 +301,8 @@ def fetch(cache: Path | None = None) -> list[Path]:
 
 def source_files(root: Path = ROOT, cache: Path | None = None) -> dict[str, bytes]:
     """Every file of the Sphinx source folder, by path relative to it."""
-    files: dict[str, bytes] = {"conf.py": CONF.read_bytes(), "_static/course.css": CSS.encode()}
+    files: dict[str, bytes] = {"conf.py": CONF.read_bytes(), "_static/course.css": CSS.encode(),
+                               "_static/course.js": JS.encode()}
     mathjax = fetch(cache)[0]
     for path in sorted(mathjax.rglob("*")):
         if path.is_file():

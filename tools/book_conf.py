@@ -29,6 +29,7 @@ html_theme = "sphinx_book_theme"
 html_title = "Sequence models"
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
+html_js_files = ["course.js"]
 html_show_sphinx = False
 html_theme_options = {
     "home_page_in_toc": True,
