@@ -93,6 +93,25 @@ def test_every_lesson_exercise_and_solution_has_a_page(site):
         assert "Solutions." not in visible_text(page_of(notebook, site))
 
 
+def test_every_figure_and_equation_is_on_its_page(site):
+    for notebook in LESSONS + SOLUTIONS:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+        prose = "\n".join(book._text(c["source"]) for c in nb["cells"]
+                          if c["cell_type"] == "markdown")
+        page = page_of(notebook, site)
+        loaded = [Path(url).name for url in parsed(page).urls]
+        for figure in re.findall(r"\]\(\.\./(?:\.\./)*img/([^)\s]+)\)", prose):
+            assert figure in loaded, f"{page.name} does not show img/{figure}"
+        plots = sum(1 for c in nb["cells"] for o in c.get("outputs", [])
+                    if "image/png" in o.get("data", {}))
+        assert sum(1 for name in loaded if re.fullmatch(r"[0-9a-f]{64}\.png", name)) >= plots, \
+            f"{page.name} shows fewer plots than the notebook stores"
+        equations = len(re.findall(r"\$[^$\n]+\$", prose))
+        rendered = page.read_text(encoding="utf-8").count('class="math notranslate nohighlight"')
+        assert rendered >= 0.9 * equations, f"{page.name}: {rendered} of {equations} equations"
+        assert "$$" not in visible_text(page), f"{page.name}: raw TeX on the page"
+
+
 def test_home_syllabus_and_instructor_pages(site):
     home = visible_text(site / "index.html")
     assert "For whom" in home and "make lab" in home and "make test" in home
