@@ -491,7 +491,12 @@ def build(out: Path = OUT, root: Path = ROOT, *, with_slides: bool = True,
            "-d", str(out / "doctrees"), str(src), str(html_dir)]
     if quiet:
         cmd.insert(3, "-q")
-    subprocess.run(cmd, check=True, cwd=root)
+    if subprocess.run(cmd, cwd=root).returncode:
+        # Sphinx keeps what it read even when a warning failed the build; start afresh next
+        # time so that the same warnings stop it again.
+        shutil.rmtree(out / "doctrees", ignore_errors=True)
+        raise RuntimeError("Sphinx stopped on the warnings above (a broken link, a missing "
+                           "image, ...): fix them in the notebook or README it names")
     if with_slides:
         slides.build(lessons(root), html_dir / "slides")
         # The decks show the figures as ../img/NAME.png, as in the repository.
