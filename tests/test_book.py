@@ -28,9 +28,20 @@ SOLUTIONS = book.solutions()
 
 
 @functools.cache
+def _build() -> tuple[Path | None, str]:
+    try:
+        return book.build(ROOT / "build" / "book"), ""
+    except Exception as error:  # reported by every test that needs the site
+        return None, f"{type(error).__name__}: {error}"
+
+
 def built_site() -> Path:
-    """build/book/html, built once per session (tests/test_book_browser.py uses it too)."""
-    return book.build(ROOT / "build" / "book")
+    """build/book/html, built once per session (tests/test_book_browser.py uses it too); a
+    failed build is tried once, and every test that needs the site fails with its message."""
+    site, error = _build()
+    if site is None:
+        pytest.fail(f"make book failed: {error}", pytrace=False)
+    return site
 
 
 @pytest.fixture(scope="module")

@@ -491,12 +491,16 @@ def build(out: Path = OUT, root: Path = ROOT, *, with_slides: bool = True,
            "-d", str(out / "doctrees"), str(src), str(html_dir)]
     if quiet:
         cmd.insert(3, "-q")
-    if subprocess.run(cmd, cwd=root).returncode:
+    sphinx = subprocess.run(cmd, cwd=root, stderr=subprocess.PIPE, text=True)
+    sys.stderr.write(sphinx.stderr)
+    if sphinx.returncode:
         # Sphinx keeps what it read even when a warning failed the build; start afresh next
         # time so that the same warnings stop it again.
         shutil.rmtree(out / "doctrees", ignore_errors=True)
-        raise RuntimeError("Sphinx stopped on the warnings above (a broken link, a missing "
-                           "image, ...): fix them in the notebook or README it names")
+        warnings = [line.replace(str(src) + os.sep, "")
+                    for line in sphinx.stderr.splitlines() if "WARNING" in line or "ERROR" in line]
+        raise RuntimeError("Sphinx stopped on these warnings (fix them in the notebook or README "
+                           "they name):\n" + "\n".join(warnings[:20] or [sphinx.stderr[-2000:]]))
     if with_slides:
         slides.build(lessons(root), html_dir / "slides")
         # The decks show the figures as ../img/NAME.png, as in the repository.
