@@ -17,7 +17,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # nbval re-runs the lessons and the exercise solutions; the student versions are stored blank
 # and tested by tests/test_exercises.py instead.
-SOLUTIONS := $(sort $(wildcard notebooks/exercises/solutions/[0-9][0-9]_*.ipynb))
+SOLUTIONS := $(sort $(wildcard notebooks/exercises/solutions/[0-9][0-9]_*_solutions.ipynb))
 
 .PHONY: setup lab test unit notebooks seeds seed-sweep lint lessons nb benchmarks clean exercises slides figures
 

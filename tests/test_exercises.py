@@ -22,7 +22,7 @@ spec = importlib.util.spec_from_file_location("exercises_tool", ROOT / "tools" /
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
 
-LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
+LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
 SOLUTIONS = tool.solutions()
 IDS = [p.stem for p in SOLUTIONS]
 
@@ -74,9 +74,18 @@ def solution_lines(path: Path) -> list[str]:
 
 
 def test_every_lesson_has_an_exercise_notebook():
-    names = {p.name for p in SOLUTIONS}
+    names = {tool.lesson_stem(p) for p in SOLUTIONS}
     missing = [name for name in LESSONS if name not in names]
-    assert not missing, f"lessons without notebooks/exercises/solutions/<same name>: {missing}"
+    assert not missing, f"lessons without notebooks/exercises/solutions/<NN_topic>_solutions.ipynb: {missing}"
+
+
+def test_lessons_exercises_and_solutions_have_distinct_names():
+    # JupyterLab's tabs show only the file name: a lesson and its exercise must differ there.
+    names = [p.name for p in (ROOT / "notebooks").rglob("*.ipynb")
+             if ".ipynb_checkpoints" not in p.parts]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert all(p.name.endswith("_solutions.ipynb") for p in tool.SOLUTIONS.glob("*.ipynb"))
+    assert all(p.name.endswith("_exercises.ipynb") for p in tool.EXERCISES.glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
@@ -90,7 +99,7 @@ def test_student_version_is_up_to_date(solution):
 
 def test_no_student_notebook_without_a_solution():
     students = {p.name for p in tool.EXERCISES.glob("*.ipynb")}
-    assert students == {p.name for p in SOLUTIONS}
+    assert students == {tool.student_path(p).name for p in SOLUTIONS}
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)

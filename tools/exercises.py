@@ -1,9 +1,11 @@
 """Generate the student exercise notebooks from the solution notebooks.
 
-    python tools/exercises.py          # (re)write notebooks/exercises/NN_*.ipynb
+    python tools/exercises.py          # (re)write notebooks/exercises/NN_topic_exercises.ipynb
     python tools/exercises.py --check  # exit 1 and name every student notebook that is stale
 
-Solutions live in ``notebooks/exercises/solutions/``. In their code cells, everything between
+Solutions live in ``notebooks/exercises/solutions/NN_topic_solutions.ipynb``; the student
+notebook of each is ``notebooks/exercises/NN_topic_exercises.ipynb`` (lesson, exercise and
+solution never share a file name, so JupyterLab's tabs tell them apart). In their code cells, everything between
 ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes ``raise NotImplementedError(...)``
 (indented like the block it replaces); in markdown cells, text between
 ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->`` is dropped, and links to the lessons
@@ -78,8 +80,19 @@ def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNo
     return nb
 
 
+SOLUTION_SUFFIX, STUDENT_SUFFIX = "_solutions", "_exercises"
+
+
+def lesson_stem(solution: Path) -> str:
+    """``NN_topic`` of ``NN_topic_solutions.ipynb`` (the lesson's own file stem)."""
+    if not solution.stem.endswith(SOLUTION_SUFFIX):
+        raise ValueError(f"{solution.name}: a solution notebook's name must end in "
+                         f"{SOLUTION_SUFFIX}.ipynb (e.g. 04_rnn_from_scratch{SOLUTION_SUFFIX}.ipynb)")
+    return solution.stem.removesuffix(SOLUTION_SUFFIX)
+
+
 def student_path(solution: Path) -> Path:
-    return EXERCISES / solution.name
+    return EXERCISES / f"{lesson_stem(solution)}{STUDENT_SUFFIX}.ipynb"
 
 
 def render(solution: Path) -> str:
@@ -89,7 +102,7 @@ def render(solution: Path) -> str:
 
 
 def solutions() -> list[Path]:
-    return sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(SOLUTIONS.glob(f"[0-9][0-9]_*{SOLUTION_SUFFIX}.ipynb"))
 
 
 def main(argv: list[str] | None = None) -> int:
