@@ -497,30 +497,18 @@ def _check_model_sizes(num_categories: int, num_features: int, hidden: int) -> N
 def fit_with_progress(
     model, x, y, *, validation_data, epochs: int, batch_size: int, desc: str = "training"
 ) -> dict[str, list[float]]:
-    """``model.fit`` with one ``tqdm`` bar over the epochs instead of Keras' per-batch log.
+    """``model.fit`` with one progress bar over the epochs instead of Keras' per-batch log.
 
     Returns the history dict (``"loss"``, ``"val_loss"``, ... -> one float per epoch).
     """
-    import keras
-    from tqdm.auto import tqdm
+    from course_utils.progress import keras_progress
 
     if epochs < 1:
         raise ValueError(f"epochs must be positive, got {epochs}")
-    bar = tqdm(total=epochs, desc=desc, unit="epoch")
-
-    class _Bar(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            bar.update(1)
-            if logs and "val_loss" in logs:
-                bar.set_postfix(val_loss=f"{logs['val_loss']:.3f}")
-
-    try:
-        history = model.fit(
-            x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
-            verbose=0, callbacks=[_Bar()],
-        )
-    finally:
-        bar.close()
+    history = model.fit(
+        x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
+        verbose=0, callbacks=[keras_progress(epochs, desc=desc, unit="epoch")],
+    )
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
@@ -529,39 +517,6 @@ def fit_with_progress(
 # --------------------------------------------------------------------------------------------
 
 
-def draw_onehot_lookup(path) -> None:
-    """Diagram: a one-hot row times a weight matrix picks out one row (what ``Embedding`` does)."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    k, d, hot = 6, 3, 3
-    fig, ax = plt.subplots(figsize=(8.0, 3.2))
-
-    def grid(x0, y0, rows, cols, fill, label):
-        for r in range(rows):
-            for c in range(cols):
-                ax.add_patch(Rectangle((x0 + c, y0 - r - 1), 1, 1, facecolor=fill(r, c),
-                                       edgecolor="0.3", linewidth=0.8))
-        ax.text(x0 + cols / 2, y0 + 0.35, label, ha="center", va="bottom", fontsize=10)
-
-    highlight, plain, weight = "#f4a259", "white", "#cfe3f3"
-    # One-hot row (1 x K), drawn as a column-wise strip so it reads left to right.
-    grid(0, -2, 1, k, lambda r, c: highlight if c == hot else plain, f"one-hot (1 x K={k})")
-    for c in range(k):
-        ax.text(c + 0.5, -2.5, "1" if c == hot else "0", ha="center", va="center")
-    ax.text(k + 0.6, -2.5, "x", ha="center", va="center", fontsize=16)
-    grid(k + 1.2, 0.5, k, d, lambda r, c: highlight if r == hot else weight, f"W (K x D={d})")
-    ax.text(k + d + 1.8, -2.5, "=", ha="center", va="center", fontsize=16)
-    grid(k + d + 2.4, -2, 1, d, lambda r, c: highlight, "row 3 of W (1 x D)")
-    ax.text(k + d + 2.4 + d / 2, -3.6, "Embedding(K, D) looks up row 3\ndirectly: no multiply",
-            ha="center", va="top", fontsize=9)
-    ax.set_xlim(-0.3, k + 2 * d + 2.8)
-    ax.set_ylim(-k, 1.3)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90, metadata={"Software": None})
-    plt.close(fig)
 
 
 def german_map_figure(
@@ -658,3 +613,8 @@ def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float
     fig = learning_curves_figure(histories, noise_floor=noise_floor)
     fig.savefig(path, dpi=80, metadata={"Software": None})
     plt.close(fig)
+
+
+# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
+# to img/ instead of drawing into it.
+from course_utils.diagrams import draw_onehot_lookup  # noqa: E402, F401

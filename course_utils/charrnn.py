@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from course_utils.gradcheck import numerical_gradient, relative_error
+from course_utils.optim import Adagrad, Adam  # noqa: F401 - re-exported: charrnn.Adam(...)
 from course_utils.rnn import LSTM, SimpleRNN, _blas_threads
 
 __all__ = [
@@ -259,62 +260,6 @@ def clip_gradients(grads, *, max_norm=None, max_value=None):
         for g in grads.values():
             np.clip(g, -max_value, max_value, out=g)
     return norm
-
-
-class Adagrad:
-    """Adagrad, the lecture's optimiser: p -= lr * g / sqrt(sum of all past g^2 + eps).
-
-    Each weight's step shrinks as its squared gradients pile up, so rarely-updated weights
-    (rare characters) keep learning; the catch is that every step size only ever decreases.
-    """
-
-    def __init__(self, lr=0.1, eps=1e-8):
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}")
-        self.lr, self.eps = lr, eps
-        self.mem = {}
-
-    def update(self, params, grads):
-        """Update every array of the dict ``params`` in place with ``grads`` (same keys)."""
-        for k, p in params.items():
-            g = grads[k]
-            mem = self.mem.setdefault(k, np.zeros_like(p))
-            mem += g * g
-            p -= self.lr * g / np.sqrt(mem + self.eps)
-
-
-class Adam:
-    """Adam: momentum on the gradient, step size scaled by a running RMS of the gradient.
-
-    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr * m_hat / (sqrt(v_hat) + eps)
-    with the bias corrections m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
-    """
-
-    def __init__(self, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}")
-        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError(f"beta1 and beta2 must be in [0, 1), got {beta1}, {beta2}")
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.m, self.v, self.t = {}, {}, 0
-
-    def update(self, params, grads):
-        """Update every array of the dict ``params`` in place with ``grads`` (same keys)."""
-        self.t += 1
-        b1, b2 = self.beta1, self.beta2
-        step = self.lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
-        for k, p in params.items():
-            g = grads[k]
-            m = self.m.setdefault(k, np.zeros_like(p))
-            v = self.v.setdefault(k, np.zeros_like(p))
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * (g * g)
-            # eps folded into the corrected denominator: same update, two fewer temporaries
-            denom = np.sqrt(v)
-            denom += self.eps * math.sqrt(1 - b2 ** self.t)
-            p -= step * (m / denom)
 
 
 # --------------------------------------------------------------------------------------------
@@ -637,16 +582,9 @@ class History:
 
 
 def _progress(total, desc, enabled):
-    import warnings
+    from course_utils.progress import progress_bar
 
-    with warnings.catch_warnings():
-        # without ipywidgets, tqdm.auto falls back to the text bar with a warning that
-        # prints a file path; the text bar is all we need
-        warnings.simplefilter("ignore")
-        from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, disable=not enabled, mininterval=0.5,
-                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]")
+    return progress_bar(total, desc=desc, disable=not enabled)
 
 
 def train(model, batches, optimizer, *, steps=None, seconds=None, clip_norm=5.0,
@@ -989,38 +927,6 @@ def gemm_gflops(n=1024, repeats=5, dtype=np.float32, *, threads=None):
 # --------------------------------------------------------------------------------------------
 
 
-def draw_stream_batches(path, *, n_streams=4, n_windows=5):
-    """Draw how ``StreamBatches`` cuts a text into parallel streams and windows; save a PNG."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch, Rectangle
-
-    n_streams = _check_int("n_streams", n_streams, 2)
-    n_windows = _check_int("n_windows", n_windows, 2)
-    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
-    colors = plt.get_cmap("Pastel1").colors
-    w, h = 1.6, 0.55
-    for b in range(n_streams):
-        yb = (n_streams - 1 - b) * 0.8
-        ax.text(-0.2, yb + h / 2, f"stream {b}", ha="right", va="center", fontsize=9)
-        for k in range(n_windows):
-            x0 = k * (w + 0.35)
-            ax.add_patch(Rectangle((x0, yb), w, h, facecolor=colors[k % len(colors)],
-                                   edgecolor="0.3"))
-            ax.text(x0 + w / 2, yb + h / 2, f"batch {k}", ha="center", va="center", fontsize=8)
-            if k < n_windows - 1:
-                ax.add_patch(FancyArrowPatch((x0 + w, yb + h / 2), (x0 + w + 0.35, yb + h / 2),
-                                             arrowstyle="-|>", mutation_scale=10, color="C3"))
-    top = (n_streams - 1) * 0.8 + h
-    ax.text((n_windows * (w + 0.35)) / 2 - 0.2, top + 0.35,
-            "text cut into B streams; batch k = the k-th window of T characters of every stream",
-            ha="center", fontsize=10)
-    ax.text((n_windows * (w + 0.35)) / 2 - 0.2, -0.45,
-            "red arrows: the last hidden state of a window is the first state of the next "
-            "(gradients stop there)", ha="center", fontsize=9, color="C3")
-    ax.set_xlim(-1.6, n_windows * (w + 0.35))
-    ax.set_ylim(-0.7, top + 0.6)
-    ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
-    return path
+# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
+# to img/ instead of drawing into it.
+from course_utils.diagrams import draw_stream_batches  # noqa: E402, F401

@@ -384,28 +384,10 @@ def make_datasets(settings: dict | None = None, seed: int = 0):
 
 
 def _progress_bar(total_batches: int, desc: str):
-    """A Keras callback showing one tqdm bar over all training batches (loss in the postfix)."""
-    import keras
+    """The course's Keras progress callback: one bar over all training batches."""
+    from course_utils.progress import keras_progress
 
-    try:  # notebook bars need ipywidgets; without it tqdm.auto warns, so use the text bar
-        import ipywidgets  # noqa: F401
-        from tqdm.auto import tqdm
-    except ImportError:
-        from tqdm.std import tqdm
-
-    class _Bar(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.bar = tqdm(total=total_batches, desc=desc, unit="batch", mininterval=0.5)
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.bar.update(1)
-            if logs and batch % 20 == 0:
-                self.bar.set_postfix(loss=f"{float(logs['loss']):.3f}", refresh=False)
-
-        def on_train_end(self, logs=None):
-            self.bar.close()
-
-    return _Bar()
+    return keras_progress(total_batches, desc=desc)
 
 
 def train_model(train, test=None, settings: dict | None = None, *, attention: bool = True,

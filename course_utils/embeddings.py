@@ -345,15 +345,9 @@ class SkipGram:
         done = 0
         bar = None
         if self.progress:
-            import warnings
+            from course_utils.progress import progress_bar
 
-            with warnings.catch_warnings():
-                # Without ipywidgets tqdm.auto falls back to text bars with a warning that
-                # prints a file path; the text bar is all we need.
-                warnings.simplefilter("ignore")
-                from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, unit="word", unit_scale=True, desc="skip-gram")
+            bar = progress_bar(total, unit="word", unit_scale=True, desc="skip-gram")
         for _ in range(self.epochs):
             for a, b in zip(bounds[:-1], bounds[1:], strict=True):
                 chunk_ids, chunk_sent = ids[a:b], sent[a:b]
@@ -573,38 +567,6 @@ def plot_word_map(kv, groups: dict[str, Sequence[str]], ax=None, title: str | No
     return ax
 
 
-def draw_skipgram_diagram(path, sentence: Sequence[str] = ("the", "plot", "was", "utterly",
-                                                           "boring", "and", "slow"),
-                          center: int = 3, window: int = 2) -> None:
-    """Draw how skip-gram turns a sentence into training pairs (positives and negatives)."""
-    import matplotlib.pyplot as plt
-
-    if not 0 <= center < len(sentence):
-        raise ValueError(f"center must index the sentence (0..{len(sentence) - 1}), got {center}")
-    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
-    ax.axis("off")
-    ax.set_xlim(-0.5, len(sentence) - 0.5)
-    ax.set_ylim(-2.6, 1.4)
-    for i, w in enumerate(sentence):
-        in_window = 0 < abs(i - center) <= window
-        color = "tab:orange" if i == center else ("tab:blue" if in_window else "lightgray")
-        ax.text(i, 0.4, w, ha="center", va="center", fontsize=11,
-                bbox={"boxstyle": "round", "fc": color, "alpha": 0.35 if i != center else 0.7})
-        if in_window:
-            ax.annotate("", xy=(i, 0.62), xytext=(center, 0.62),
-                        arrowprops={"arrowstyle": "->", "color": "tab:blue",
-                                    # bend every arc upwards, whichever side it goes to
-                                    "connectionstyle": f"arc3,rad={-0.3 if i > center else 0.3}"})
-    pos = [f"({sentence[center]}, {sentence[i]}) -> 1" for i in range(len(sentence))
-           if 0 < abs(i - center) <= window]
-    ax.text(-0.4, -0.7, "positive pairs (label 1):  " + "   ".join(pos), fontsize=9,
-            color="tab:blue")
-    ax.text(-0.4, -1.3, f"negative pairs (label 0):  ({sentence[center]}, banana)   "
-            f"({sentence[center]}, tuesday)   ... K words drawn from counts ** 0.75",
-            fontsize=9, color="tab:red")
-    ax.text(-0.4, -2.0, "loss = -log sigmoid(v_center . u_context) - sum_k log sigmoid("
-            "-v_center . u_negative_k)", fontsize=9)
-    ax.set_title(f"Skip-gram: center word '{sentence[center]}', window {window}", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
+# to img/ instead of drawing into it.
+from course_utils.diagrams import draw_skipgram_diagram  # noqa: E402, F401

@@ -33,6 +33,9 @@ import threading
 
 import numpy as np
 
+from course_utils.optim import Adam
+from course_utils.progress import progress_bar
+
 __all__ = [
     "GRU",
     "LSTM",
@@ -768,31 +771,6 @@ class MLPClassifier(_StepClassifier):
         return loss, grads
 
 
-class Adam:
-    """Adam on a dict of parameter arrays, updated in place: ``step(grads)``."""
-
-    def __init__(self, params, lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8):
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}")
-        self.params = params
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.m = {k: np.zeros_like(v) for k, v in params.items()}
-        self.v = {k: np.zeros_like(v) for k, v in params.items()}
-        self.t = 0
-
-    def step(self, grads):
-        if grads.keys() != self.params.keys():
-            raise ValueError(f"grads must have the keys {sorted(self.params)}, got {sorted(grads)}")
-        self.t += 1
-        # bias correction folded into the step size
-        lr_t = self.lr * np.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
-        for k, p in self.params.items():
-            g = grads[k]
-            self.m[k] = self.beta1 * self.m[k] + (1 - self.beta1) * g
-            self.v[k] = self.beta2 * self.v[k] + (1 - self.beta2) * g * g
-            p -= lr_t * self.m[k] / (np.sqrt(self.v[k]) + self.eps)
-
-
 def train_classifier(model, make_batch, *, steps, lr=1e-2, clip=5.0, seed=0, progress=True,
                      desc="training"):
     """Train ``model`` (RNNClassifier or MLPClassifier) with Adam; returns the loss per step.
@@ -800,93 +778,29 @@ def train_classifier(model, make_batch, *, steps, lr=1e-2, clip=5.0, seed=0, pro
     ``make_batch(rng)`` -> (x, y) draws a fresh batch each step (x (N, T, D), y (N, T)) from a
     generator seeded with ``seed``. ``clip``: elementwise gradient clipping limit, or None.
     """
-    try:  # notebook bars need ipywidgets; without it tqdm.auto warns, so use the text bar
-        import ipywidgets  # noqa: F401
-        from tqdm.auto import tqdm
-    except ImportError:
-        from tqdm.std import tqdm
-
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     rng = np.random.default_rng(seed)
-    opt = Adam(model.params, lr=lr)
+    opt = Adam(lr=lr)
     losses = np.empty(steps)
-    bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5)
-    for i in bar:
+    bar = progress_bar(steps, desc=desc, disable=not progress)
+    for i in range(steps):
         x, y = make_batch(rng)
         loss, grads = model.loss_and_grads(x, y)
         if clip is not None:
             grads = clip_elementwise(grads, clip)
-        opt.step(grads)
+        opt.update(model.params, grads)
         losses[i] = loss
+        bar.update(1)
         if i % 50 == 0:
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)  # shown at the next redraw
+    bar.close()
     return losses
 
 
 # --------------------------------------------------------------------------- figure
-def draw_unrolled_rnn(path, steps=4):
-    """Draw the recurrent cell, folded and unrolled over ``steps`` time steps, into ``path``.
 
-    Every copy carries the same W_x (blue) and W_h (orange): that sharing is the point of the
-    picture. Returns the path.
-    """
-    # a bare Figure, not pyplot: nothing is shown and the notebook's backend is left alone
-    from matplotlib.figure import Figure
-    from matplotlib.patches import FancyBboxPatch
 
-    if not 1 <= steps <= 8:
-        raise ValueError(f"steps must be between 1 and 8, got {steps}")
-    blue, orange, grey = "#1f77b4", "#ff7f0e", "#555555"
-    fig = Figure(figsize=(2.4 + 1.7 * steps, 3.6), dpi=100)
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-
-    def cell(cx, cy, text):
-        ax.add_patch(FancyBboxPatch((cx - 0.38, cy - 0.3), 0.76, 0.6,
-                                    boxstyle="round,pad=0.05", fc="#fff3e0", ec=grey, lw=1.5))
-        ax.text(cx, cy, text, ha="center", va="center", fontsize=13)
-
-    def node(cx, cy, text):
-        ax.text(cx, cy, text, ha="center", va="center", fontsize=12,
-                bbox={"boxstyle": "circle,pad=0.25", "fc": "white", "ec": grey})
-
-    def arrow(x0, y0, x1, y1, color, label=None, dx=0.12, dy=0.0, **kw):
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.8, **kw})
-        if label:
-            ax.text((x0 + x1) / 2 + dx, (y0 + y1) / 2 + dy, label, color=color, fontsize=10)
-
-    # folded: one cell feeding itself
-    cell(0.7, 1.5, "$h$")
-    node(0.7, 0.2, "$x$")
-    node(0.7, 2.8, "$y$")
-    arrow(0.7, 0.45, 0.7, 1.15, blue, "$W_x$")
-    arrow(0.7, 1.85, 0.7, 2.55, grey)
-    arrow(1.13, 1.62, 1.13, 1.38, orange,  # out of the right side, around, back in
-          connectionstyle="arc,angleA=0,angleB=0,armA=28,armB=28,rad=8")
-    ax.text(1.62, 1.5, "$W_h$", color=orange, fontsize=10, va="center")
-    ax.text(2.2, 1.5, "=", fontsize=22, ha="center", va="center")
-
-    # unrolled: copies of the same cell, one per time step
-    x0 = 3.3
-    ax.text(x0 - 0.75, 1.5, "$h_0$", fontsize=12, ha="center", va="center")
-    for k in range(steps):
-        cx = x0 + 0.3 + 1.7 * k
-        t = f"{k + 1}"
-        cell(cx, 1.5, f"$h_{t}$")
-        node(cx, 0.2, f"$x_{t}$")
-        node(cx, 2.8, f"$y_{t}$")
-        arrow(cx, 0.45, cx, 1.15, blue, "$W_x$")
-        arrow(cx, 1.85, cx, 2.55, grey)
-        arrow(cx - 1.25 if k else x0 - 0.55, 1.5, cx - 0.45, 1.5, orange, "$W_h$",
-              dx=-0.2, dy=0.12)
-    ax.text(x0 + 0.3 + 1.7 * (steps - 1) / 2, -0.45,
-            "the same $W_x$, $W_h$ and $b$ in every copy:  "
-            r"$h_t = \tanh(x_t W_x + h_{t-1} W_h + b)$",
-            ha="center", fontsize=11)
-    ax.set_xlim(0, x0 + 1.7 * steps)
-    ax.set_ylim(-0.7, 3.2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    return path
+# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
+# to img/ instead of drawing into it.
+from course_utils.diagrams import draw_unrolled_rnn  # noqa: E402, F401

@@ -334,37 +334,10 @@ def _check_model_input(model, X):
 
 
 def _progress_callback(total_steps: int, desc: str, show: bool):
-    """A Keras callback that records every batch's running loss/accuracy and, if ``show``,
-    drives one tqdm bar over all training batches. Built here to keep Keras out of import time.
-    """
-    import keras
-    from tqdm.auto import tqdm
+    """The course's Keras progress callback (it also records each batch's loss/accuracy)."""
+    from course_utils.progress import keras_progress
 
-    class _Progress(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.batch_loss, self.batch_accuracy = [], []
-            self.bar = tqdm(total=total_steps, desc=desc, unit="batch") if show else None
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.running = (0.0, 0.0)
-
-        def on_train_batch_end(self, batch, logs=None):
-            # Keras reports the running mean over the epoch so far; undo it for per-batch values
-            k = batch + 1
-            loss, acc = float(logs["loss"]), float(logs["accuracy"])
-            self.batch_loss.append(k * loss - (k - 1) * self.running[0])
-            self.batch_accuracy.append(k * acc - (k - 1) * self.running[1])
-            self.running = (loss, acc)
-            if self.bar is not None:
-                self.bar.update(1)
-                if batch % 10 == 0:
-                    self.bar.set_postfix(loss=f"{loss:.3f}", acc=f"{acc:.3f}")
-
-        def on_train_end(self, logs=None):
-            if self.bar is not None:
-                self.bar.close()
-
-    return _Progress()
+    return keras_progress(total_steps, desc=desc, show=show)
 
 
 def train(model, X, y, *, epochs: int = 1, batch_size: int = 128, validation_data=None,
@@ -527,150 +500,10 @@ def gradient_norms_vs_length(lengths: Sequence[int], *, hidden_size: int = 32,
 # ---------------------------------------------------------------------------------------------
 
 
-def _cell_canvas():
-    """The shared canvas of the LSTM and GRU drawings: (fig, ax, arrow, op) with the cell's
-    rounded box drawn; ``arrow(a, b)`` and ``op(xy, symbol)`` add arrows and circled ops."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-
-    fig, ax = plt.subplots(figsize=(9, 4.6))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 5.6)
-    ax.axis("off")
-    ax.add_patch(FancyBboxPatch((1.2, 0.7), 7.6, 4.1, boxstyle="round,pad=0.1",
-                                fc="#f4f6fb", ec="#8a94a6", lw=1.2))
-
-    def arrow(a, b, color="#333333", lw=1.4, style="-|>"):
-        ax.add_patch(FancyArrowPatch(a, b, arrowstyle=style, mutation_scale=12, color=color,
-                                     lw=lw, shrinkA=0, shrinkB=0))
-
-    def op(xy, sym, color="#333333", fontsize=12):
-        ax.add_patch(plt.Circle(xy, 0.22, fc="white", ec=color, lw=1.4, zorder=3))
-        ax.text(*xy, sym, ha="center", va="center", fontsize=fontsize, zorder=4, color=color)
-
-    return fig, ax, arrow, op
 
 
-def draw_lstm_cell(path) -> None:
-    """Draw the LSTM cell (cell-state highway, forget/input/output gates, candidate) to ``path``."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyBboxPatch
-
-    fig, ax, arrow, op = _cell_canvas()
-
-    def gate(x, name, fn, color):
-        ax.add_patch(FancyBboxPatch((x - 0.42, 1.55), 0.84, 0.55, boxstyle="round,pad=0.04",
-                                    fc=color, ec="none", zorder=3))
-        ax.text(x, 1.83, fn, ha="center", va="center", color="white", fontsize=11, zorder=4)
-        ax.text(x, 1.28, name, ha="center", va="top", fontsize=9, color=color)
-
-    blue, green, orange, red, grey = "#3366cc", "#2e9e5b", "#e08a1e", "#c43c39", "#555555"
-    # the cell-state highway along the top: one multiply, one add
-    arrow((0.3, 4.2), (2.58, 4.2), blue, lw=2.5, style="-")
-    op((2.8, 4.2), "×", blue)
-    arrow((3.02, 4.2), (4.78, 4.2), blue, lw=2.5, style="-")
-    op((5.0, 4.2), "+", blue)
-    arrow((5.22, 4.2), (9.7, 4.2), blue, lw=2.5)
-    ax.text(0.3, 4.45, r"$c_{t-1}$", fontsize=12, color=blue)
-    ax.text(9.35, 4.45, r"$c_t$", fontsize=12, color=blue)
-    ax.text(3.9, 4.42, "cell state: multiplied by f, then added to", ha="center", fontsize=8,
-            color=blue)
-    # inputs h_{t-1} and x_t merge into a bus that feeds the four layers
-    arrow((0.3, 0.95), (7.2, 0.95), grey, style="-")
-    arrow((1.6, 0.1), (1.6, 0.95), grey, style="-")
-    ax.text(0.3, 1.05, r"$h_{t-1}$", fontsize=12)
-    ax.text(1.7, 0.15, r"$x_t$", fontsize=12)
-    xs = {"f": 2.8, "i": 4.0, "g": 5.0, "o": 6.6}
-    for x in xs.values():
-        arrow((x, 0.95), (x, 1.5), grey)
-    gate(xs["f"], "forget f", "σ", red)
-    gate(xs["i"], "input i", "σ", green)
-    gate(xs["g"], "candidate g", "tanh", orange)
-    gate(xs["o"], "output o", "σ", "#7b4fb0")
-    arrow((xs["f"], 2.12), (xs["f"], 3.98), red)
-    op((4.5, 3.0), "×", green)
-    arrow((xs["i"], 2.12), (4.34, 2.85), green)
-    arrow((xs["g"], 2.12), (4.66, 2.85), orange)
-    arrow((4.5, 3.22), (4.86, 4.02), green)
-    # output: h_t = o * tanh(c_t)
-    ax.add_patch(FancyBboxPatch((7.25, 3.05), 0.7, 0.42, boxstyle="round,pad=0.04",
-                                fc="#fbe9d0", ec=orange, zorder=3))
-    ax.text(7.6, 3.26, "tanh", ha="center", va="center", fontsize=9, zorder=4)
-    arrow((7.6, 4.2), (7.6, 3.5), blue)
-    op((7.6, 2.3), "×", "#7b4fb0")
-    arrow((7.6, 3.02), (7.6, 2.53), orange)
-    arrow((xs["o"], 2.12), (7.38, 2.3), "#7b4fb0")
-    arrow((7.82, 2.3), (9.7, 2.3), "#222222", lw=2)
-    arrow((8.6, 2.3), (8.6, 5.45), "#222222")
-    ax.text(9.35, 2.45, r"$h_t$", fontsize=12)
-    ax.text(8.7, 5.2, r"$h_t$ (output)", fontsize=10)
-    ax.text(5.0, 5.25, r"$c_t = f \odot c_{t-1} + i \odot g \qquad h_t = o \odot \tanh(c_t)$",
-            ha="center", fontsize=12)
-    fig.savefig(path, dpi=90, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
 
 
-def draw_gru_cell(path) -> None:
-    """Draw the GRU cell (one state, update and reset gates, candidate) to ``path`` (PNG).
-
-    Same look as ``draw_lstm_cell``: the state runs along the top and is only mixed, never
-    pushed through a weight matrix: ``h_t = z * h_{t-1} + (1 - z) * g``. The reset gate scales
-    the recurrent part of the candidate's input (Keras's ``reset_after=True``, as ``rnn.GRU``).
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyBboxPatch
-
-    fig, ax, arrow, op = _cell_canvas()
-
-    def gate(x, name, fn, color):
-        ax.add_patch(FancyBboxPatch((x - 0.42, 1.95), 0.84, 0.55, boxstyle="round,pad=0.04",
-                                    fc=color, ec="none", zorder=3))
-        ax.text(x, 2.23, fn, ha="center", va="center", color="white", fontsize=11, zorder=4)
-        ax.text(x + 0.5, 2.62, name, ha="left", va="bottom", fontsize=9, color=color)
-
-    blue, orange, red, purple, grey = "#3366cc", "#e08a1e", "#c43c39", "#7b4fb0", "#555555"
-    xz, xr, xg = 3.0, 4.7, 6.4
-    # the state highway along the top: keep a share z of h_{t-1}, add (1 - z) of the candidate
-    arrow((0.3, 4.2), (xz - 0.22, 4.2), blue, lw=2.5, style="-")
-    op((xz, 4.2), "×", blue)
-    arrow((xz + 0.22, 4.2), (xg - 0.22, 4.2), blue, lw=2.5, style="-")
-    op((xg, 4.2), "+", blue)
-    arrow((xg + 0.22, 4.2), (9.7, 4.2), blue, lw=2.5)
-    ax.text(0.3, 4.45, r"$h_{t-1}$", fontsize=12, color=blue)
-    ax.text(9.35, 4.45, r"$h_t$", fontsize=12, color=blue)
-    ax.text((xz + xg) / 2, 4.42, "state: a share z kept, (1 - z) replaced", ha="center",
-            fontsize=8, color=blue)
-    # the same h_{t-1} drops down to join x_t on the bus that feeds the gates and the candidate
-    arrow((0.75, 4.2), (0.75, 0.95), grey, style="-")
-    arrow((0.75, 0.95), (xg, 0.95), grey, style="-")
-    arrow((1.6, 0.1), (1.6, 0.95), grey, style="-")
-    ax.text(1.7, 0.15, r"$x_t$", fontsize=12)
-    for x in (xz, xr):
-        arrow((x, 0.95), (x, 1.9), grey)
-    gate(xz, "update z", "σ", red)
-    gate(xr, "reset r", "σ", purple)
-    gate(xg, "candidate g", "tanh", orange)
-    # reset: r scales the h_{t-1} part of the candidate's input before the tanh
-    op((xg, 1.45), "×", purple)
-    arrow((xg, 0.95), (xg, 1.23), grey)
-    arrow((xg, 1.67), (xg, 1.9), grey)
-    arrow((xr + 0.46, 2.05), (xg - 0.2, 1.55), purple)
-    ax.text(xg + 0.3, 1.3, r"$r \odot (h_{t-1} U_g)$", fontsize=9, color=purple)
-    # update: z multiplies the old state; 1 - z multiplies the candidate
-    arrow((xz, 2.52), (xz, 3.98), red)
-    op((xr, 3.3), "1−", red, fontsize=10)
-    arrow((xz, 3.3), (xr - 0.22, 3.3), red)
-    op((xg, 3.3), "×", orange)
-    arrow((xr + 0.22, 3.3), (xg - 0.22, 3.3), red)
-    arrow((xg, 2.52), (xg, 3.08), orange)
-    arrow((xg, 3.52), (xg, 3.98), orange)
-    # the state is the output
-    arrow((8.6, 4.2), (8.6, 5.45), "#222222")
-    ax.text(8.7, 5.2, r"$h_t$ (output)", fontsize=10)
-    ax.text(4.6, 5.25, r"$h_t = z \odot h_{t-1} + (1 - z) \odot g \qquad "
-            r"g = \tanh(x_t W_g + r \odot (h_{t-1} U_g))$", ha="center", fontsize=12)
-    fig.savefig(path, dpi=90, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
 
 
 def plot_gate_activations(words: Sequence[str], gates: dict, units: Sequence[int], ax=None):
@@ -765,3 +598,8 @@ def plot_confusion_matrix(cm, ax=None):
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     return ax
+
+
+# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
+# to img/ instead of drawing into it.
+from course_utils.diagrams import draw_gru_cell, draw_lstm_cell  # noqa: E402, F401

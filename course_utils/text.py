@@ -8,7 +8,6 @@ overflow that lesson 01 shows - and the model checks it.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -403,33 +402,6 @@ def column_neighbours(X, vocab: Sequence[str], word: str, k: int = 5) -> list[tu
 # --------------------------------------------------------------------------------------------
 
 
-def draw_one_hot_cube(path, words: Sequence[str] = ("king", "queen", "banana")) -> None:
-    """Draw three one-hot word vectors in 3-D with their pairwise distances (all sqrt(2))."""
-    import matplotlib.pyplot as plt
-
-    if len(words) != 3:
-        raise ValueError(f"draw_one_hot_cube needs exactly 3 words, got {len(words)}")
-    E = np.eye(3)
-    fig = plt.figure(figsize=(5, 4.6), dpi=100)
-    ax = fig.add_subplot(projection="3d")
-    colors = ["tab:blue", "tab:orange", "tab:green"]
-    for e, w, col in zip(E, words, colors, strict=True):
-        ax.quiver(0, 0, 0, *e, color=col, arrow_length_ratio=0.08, linewidth=2)
-        ax.text(*(e * 1.08 + np.array([0, 0.05, 0.08])), f"{w}\n{e.astype(int).tolist()}",
-                color=col, fontsize=9)
-    for i in range(3):
-        for j in range(i + 1, 3):
-            a, b = E[i], E[j]
-            ax.plot(*zip(a, b, strict=True), color="gray", linestyle="--", linewidth=1)
-            mid = (a + b) / 2
-            ax.text(*mid, f"{math.dist(a, b):.3f}", color="dimgray", fontsize=8)
-    ax.set_xlim(0, 1.1)
-    ax.set_ylim(0, 1.1)
-    ax.set_zlim(0, 1.1)
-    ax.set_xlabel("dim 0")
-    ax.set_ylabel("dim 1")
-    ax.set_zlabel("dim 2")
-    ax.set_title("One-hot words: every pair is sqrt(2) apart")
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
+# to img/ instead of drawing into it.
+from course_utils.diagrams import draw_one_hot_cube  # noqa: E402, F401

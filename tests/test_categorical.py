@@ -236,20 +236,6 @@ def test_unseen_shop_reaches_the_model_as_the_oov_id_not_an_index_error():
     assert pred.shape == (2, 1) and np.isfinite(pred).all()
 
 
-def test_figures_are_written_and_small(tmp_path, rng):
-    xy = cat.capital_coordinates_km()
-    names = [c.city for c in cat.GERMAN_STATE_CAPITALS]
-    learned = rng.normal(size=xy.shape)
-    aligned = cat.procrustes_align(learned, xy).aligned
-    hist = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}
-    paths = [tmp_path / n for n in ("lookup.png", "map.png", "curves.png")]
-    cat.draw_onehot_lookup(paths[0])
-    cat.draw_german_map(paths[1], xy, learned, names, aligned)
-    cat.draw_learning_curves(paths[2], {"a": hist}, noise_floor=0.25)
-    for p in paths:
-        assert p.stat().st_size < 200_000
-    with pytest.raises(ValueError, match="K=16"):
-        cat.draw_german_map(paths[1], xy, learned[:3], names, aligned)
 
 
 def test_figure_builders_return_open_figures_for_inline_display(rng):
@@ -269,3 +255,18 @@ def test_figure_builders_return_open_figures_for_inline_display(rng):
         plt.close(curves)
     with pytest.raises(ValueError, match="val_loss"):
         cat.learning_curves_figure({"a": {"loss": [1.0]}})
+
+
+def test_figures_are_written_and_small(tmp_path, rng):
+    xy = cat.capital_coordinates_km()
+    names = [c.city for c in cat.GERMAN_STATE_CAPITALS]
+    learned = rng.normal(size=xy.shape)
+    aligned = cat.procrustes_align(learned, xy).aligned
+    hist = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}
+    paths = [tmp_path / n for n in ("map.png", "curves.png")]
+    cat.draw_german_map(paths[0], xy, learned, names, aligned)
+    cat.draw_learning_curves(paths[1], {"a": hist}, noise_floor=0.25)
+    for p in paths:
+        assert p.stat().st_size < 200_000
+    with pytest.raises(ValueError, match="K=16"):
+        cat.draw_german_map(paths[0], xy, learned[:3], names, aligned)

@@ -114,14 +114,6 @@ def test_clip_gradients():
     assert g["a"].tolist() == [-5.0, 2.0]
 
 
-@pytest.mark.parametrize("opt", [Adagrad(lr=0.5), Adam(lr=0.1)])
-def test_optimisers_minimise_a_quadratic(opt):
-    p = {"w": np.array([3.0, -2.0])}
-    for _ in range(300):
-        opt.update(p, {"w": 2 * p["w"]})
-    assert np.abs(p["w"]).max() < 0.05
-
-
 # ---------------------------------------------------------------- models
 
 
@@ -325,9 +317,6 @@ def test_keras_model_trains_and_its_numpy_copy_agrees(vocab):
         charrnn.build_keras_char_model(5, 4, cell="gru2")
 
 
-def test_draw_stream_batches(tmp_path):
-    path = charrnn.draw_stream_batches(tmp_path / "streams.png")
-    assert path.exists() and 5_000 < path.stat().st_size < 200_000
 
 
 def test_split_batch_workers_give_the_same_loss_gradients_and_states(rng):

@@ -8,13 +8,11 @@ from course_utils.gradcheck import check_layer_gradients, numerical_gradient, re
 from course_utils.rnn import (
     GRU,
     LSTM,
-    Adam,
     MLPClassifier,
     RNNClassifier,
     SimpleRNN,
     clip_by_norm,
     clip_elementwise,
-    draw_unrolled_rnn,
     hidden_jacobian_norms,
     make_parity_data,
     train_classifier,
@@ -391,16 +389,6 @@ def test_classifier_gradients(make, rng):
         assert relative_error(grads[k], num) < 1e-6, k
 
 
-def test_adam_minimises_a_quadratic():
-    params = {"w": np.array([3.0, -2.0])}
-    opt = Adam(params, lr=0.1)
-    for _ in range(300):
-        opt.step({"w": 2 * params["w"]})
-    assert np.abs(params["w"]).max() < 1e-2
-    with pytest.raises(ValueError, match="keys"):
-        opt.step({"v": np.zeros(2)})
-
-
 def test_rnn_learns_parity_of_any_length_and_a_window_mlp_cannot():
     """The lesson's claim, small: memory solves running parity, a fixed window does not."""
     def make_batch(r):
@@ -419,9 +407,3 @@ def test_rnn_learns_parity_of_any_length_and_a_window_mlp_cannot():
     assert mlp.accuracy(x_long, y_long, last_step_only=True) < 0.65
 
 
-def test_draw_unrolled_rnn(tmp_path):
-    path = draw_unrolled_rnn(tmp_path / "unrolled.png", steps=3)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert path.stat().st_size < 200_000
-    with pytest.raises(ValueError):
-        draw_unrolled_rnn(tmp_path / "x.png", steps=0)

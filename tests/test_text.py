@@ -133,10 +133,6 @@ def test_bag_of_words_loses_order_and_tfidf_downweights_common_words():
         T.bag_of_words(["the dog"], vocab)
 
 
-def test_draw_one_hot_cube(tmp_path):
-    path = tmp_path / "cube.png"
-    T.draw_one_hot_cube(path)
-    assert path.stat().st_size > 1000
 
 
 def test_unseen_rate_grows_with_n():

@@ -37,17 +37,17 @@ def _diagrams() -> dict[str, Callable[[Path], object]]:
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed, and the same renderer as the notebooks' PNGs
-    from course_utils import attention, categorical, charrnn, embeddings, rnn, sentiment, text
+    from course_utils import diagrams as d
 
     return {
-        "01_one_hot_cube.png": lambda p: text.draw_one_hot_cube(p, ["king", "queen", "banana"]),
-        "02_skipgram_pairs.png": embeddings.draw_skipgram_diagram,
-        "03_onehot_lookup.png": categorical.draw_onehot_lookup,
-        "04_unrolled_rnn.png": lambda p: rnn.draw_unrolled_rnn(p, steps=4),
-        "05_lstm_cell.png": sentiment.draw_lstm_cell,
-        "05_gru_cell.png": sentiment.draw_gru_cell,
-        "06_stream_batches.png": charrnn.draw_stream_batches,
-        "07_attention_step.png": attention.draw_attention_diagram,
+        "01_one_hot_cube.png": lambda p: d.draw_one_hot_cube(p, ["king", "queen", "banana"]),
+        "02_skipgram_pairs.png": d.draw_skipgram_diagram,
+        "03_onehot_lookup.png": d.draw_onehot_lookup,
+        "04_unrolled_rnn.png": lambda p: d.draw_unrolled_rnn(p, steps=4),
+        "05_lstm_cell.png": d.draw_lstm_cell,
+        "05_gru_cell.png": d.draw_gru_cell,
+        "06_stream_batches.png": d.draw_stream_batches,
+        "07_attention_step.png": d.draw_attention_diagram,
     }
 
 
