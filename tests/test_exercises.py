@@ -97,6 +97,25 @@ def test_student_version_is_up_to_date(solution):
     )
 
 
+def test_every_notebook_names_the_course_kernel():
+    # Another kernel display name makes JupyterLab rewrite it on opening: the notebook opens
+    # modified and asks to be saved although the student changed nothing.
+    notebooks = [p for p in (ROOT / "notebooks").rglob("*.ipynb")
+                 if ".ipynb_checkpoints" not in p.parts]
+    wrong = {p.name: nbformat.read(p, as_version=4).metadata.get("kernelspec")
+             for p in notebooks}
+    wrong = {name: spec for name, spec in wrong.items() if spec != tool.COURSE_KERNELSPEC}
+    assert not wrong, f"kernelspec is not {tool.COURSE_KERNELSPEC}: {wrong}"
+
+
+def test_the_generator_writes_the_course_kernel():
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3",
+                                                           "display_name": "Python 3 (ipykernel)",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")]
+    assert tool.student_version(nb, "t.ipynb").metadata.kernelspec == tool.COURSE_KERNELSPEC
+
+
 def test_no_student_notebook_without_a_solution():
     students = {p.name for p in tool.EXERCISES.glob("*.ipynb")}
     assert students == {tool.student_path(p).name for p in SOLUTIONS}

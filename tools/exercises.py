@@ -11,7 +11,8 @@ solution never share a file name, so JupyterLab's tabs tell them apart). In thei
 ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->`` is dropped, and links to the lessons
 (``../../NN_*.ipynb``) are moved up one folder. Comments and docstrings
 outside the markers (the hints) stay. Outputs, execution counts and widget state are cleared,
-so a student starts from a clean notebook.
+so a student starts from a clean notebook; the notebook names the course kernel, so it opens
+unmodified.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ SOLUTIONS = EXERCISES / "solutions"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MD_BLOCK = re.compile(r"[ \t]*<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->[ \t]*\n?", re.S)
 STUB = 'raise NotImplementedError("your code here")'
+#: The kernel tools/install_kernel.py installs. A notebook that names another display name is
+#: rewritten by JupyterLab on opening, so it would open "modified" and ask to be saved.
+COURSE_KERNELSPEC = {"display_name": "Python 3 (course)", "language": "python", "name": "python3"}
 SOLUTION_HEADER = re.compile(r"^(# .*?)[ \t]*[-–—·:]*[ \t]*solutions?[ \t]*$", re.I | re.M)
 
 
@@ -60,6 +64,7 @@ def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNo
     """The student notebook for solution notebook ``nb`` (not modified)."""
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = dict(COURSE_KERNELSPEC)
     stubs = 0
     for i, cell in enumerate(nb.cells):
         where = f"{name}, cell {i}"
