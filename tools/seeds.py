@@ -26,7 +26,7 @@ import nbrun  # noqa: E402
 
 def default_notebooks() -> list[Path]:
     lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    solutions = sorted((ROOT / "notebooks" / "exercises" / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    solutions = sorted((ROOT / "notebooks" / "exercises" / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
     return lessons + solutions
 
 
