@@ -345,9 +345,13 @@ def test_every_lesson_shows_every_diagram(lab_page, lab):
                 image = panel.locator(f'.jp-RenderedMarkdown img[src*="/{Path(path).name}"]')
                 expect(image).to_have_count(1)
                 image.scroll_into_view_if_needed()
-                page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                                       arg=image.element_handle())
-                report.append(f"{lesson.name}: {path}")
+                # done loading (or failing) the URL JupyterLab resolved the link to
+                page.wait_for_function(
+                    "img => img.complete && img.getAttribute('src').includes('/files/')",
+                    arg=image.element_handle())
+                width = image.evaluate("img => img.naturalWidth")
+                assert width > 0, f"{lesson.name}: {path} does not render ({image.get_attribute('src')})"
+                report.append(f"{lesson.name}: {path} ({width} px wide)")
                 checked.append(path)
                 if lesson == DECK_LESSON:
                     image.evaluate("img => img.scrollIntoView({block: 'center'})")
