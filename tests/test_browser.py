@@ -321,6 +321,9 @@ def test_make_lab_starts_the_lab_this_test_starts():
     overrides = json.loads((lab_tool.CONFIG_DIR / "labconfig" /
                             "default_setting_overrides.json").read_text())
     assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert overrides["jupyterlab-rise:plugin"]["theme"] == "white"  # no Google fonts in RISE
+    env = lab_tool.environment({"JUPYTER_CONFIG_PATH": os.pathsep.join(["/a", str(lab_tool.CONFIG_DIR)])})
+    assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep) == [str(lab_tool.CONFIG_DIR), "/a"]
 
 
 def test_every_lesson_shows_every_diagram(lab_page, lab):
