@@ -86,7 +86,7 @@ def _free_port():
 def _digest_of_course_files():
     """sha256 of every notebook and image in the repository, to prove nothing was written."""
     files = sorted(p for folder in ("notebooks", "img") for p in (ROOT / folder).rglob("*")
-                   if p.is_file() and ".ipynb_checkpoints" not in p.parts)
+                   if p.is_file())  # checkpoints included: the lab must not write those either
     return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
@@ -171,7 +171,7 @@ def lab(chromium, untouched, tmp_path_factory):
     """JupyterLab as `make lab` starts it (tools/lab.py), on a free localhost port.
 
     Only test plumbing is added: a random token, no browser, temporary config, data, runtime,
-    settings and workspace folders (so the kernel named python3 is the course kernel that
+    settings, workspace and checkpoint folders (so the kernel named python3 is the course kernel that
     tools/install_kernel.py put into this environment), and autosave off, so that nothing a
     test types is ever saved into the repository. Yields (base URL, token, server log path).
     """
@@ -189,7 +189,9 @@ def lab(chromium, untouched, tmp_path_factory):
         "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0", "--ServerApp.allow_root=True",  # CI runs as root
         f"--LabApp.user_settings_dir={state / 'settings'}",
-        f"--LabApp.workspaces_dir={state / 'workspaces'}")
+        f"--LabApp.workspaces_dir={state / 'workspaces'}",
+        # opening a notebook makes a checkpoint copy of it: keep those out of the repository
+        f"--FileCheckpoints.root_dir={state / 'checkpoints'}")
     log_path = state / "server.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
@@ -319,6 +321,9 @@ def test_make_lab_starts_the_lab_this_test_starts():
     overrides = json.loads((lab_tool.CONFIG_DIR / "labconfig" /
                             "default_setting_overrides.json").read_text())
     assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert overrides["jupyterlab-rise:plugin"]["theme"] == "white"  # no Google fonts in RISE
+    env = lab_tool.environment({"JUPYTER_CONFIG_PATH": os.pathsep.join(["/a", str(lab_tool.CONFIG_DIR)])})
+    assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep) == [str(lab_tool.CONFIG_DIR), "/a"]
 
 
 def test_every_lesson_shows_every_diagram(lab_page, lab):
@@ -343,9 +348,13 @@ def test_every_lesson_shows_every_diagram(lab_page, lab):
                 image = panel.locator(f'.jp-RenderedMarkdown img[src*="/{Path(path).name}"]')
                 expect(image).to_have_count(1)
                 image.scroll_into_view_if_needed()
-                page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                                       arg=image.element_handle())
-                report.append(f"{lesson.name}: {path}")
+                # done loading (or failing) the URL JupyterLab resolved the link to
+                page.wait_for_function(
+                    "img => img.complete && img.getAttribute('src').includes('/files/')",
+                    arg=image.element_handle())
+                width = image.evaluate("img => img.naturalWidth")
+                assert width > 0, f"{lesson.name}: {path} does not render ({image.get_attribute('src')})"
+                report.append(f"{lesson.name}: {path} ({width} px wide)")
                 checked.append(path)
                 if lesson == DECK_LESSON:
                     image.evaluate("img => img.scrollIntoView({block: 'center'})")
@@ -416,7 +425,7 @@ def test_an_exercise_opens_clean_and_answers_a_wrong_function(lab_page, lab):
                  == "check.rnn_step_forward(rnn_step_forward)")}
     assert set(index) == {"import", "define", "check"}, index
     try:
-        if not page.url.startswith(base):
+        if not page.url.startswith(f"{base}/lab"):
             page.goto(f"{base}/lab?token={token}", wait_until="domcontentloaded")
         panel = _open_from_file_browser(page, f"exercises/{EXERCISE.name}")
         _expect_unmodified(page)
@@ -445,6 +454,34 @@ def test_an_exercise_opens_clean_and_answers_a_wrong_function(lab_page, lab):
         expect(panel.locator(".jp-OutputArea-output[data-mime-type*=stderr]")).to_have_count(0)
     except (AssertionError, PlaywrightTimeout) as failure:
         _explain(page, log_path, "jupyterlab_exercise", failure)
+    assert context.refused == [], context.refused
+
+
+def test_the_rise_slideshow_shows_the_diagrams(lab_page, lab):
+    """RISE (Alt+R in the lab) renders a lesson in a page of its own, /rise/<path>: the
+    diagrams of the lesson with the most of them load there too."""
+    page, context = lab_page
+    base, token, log_path = lab
+    lesson = max(LESSONS, key=lambda p: (len(_diagrams(p)), p.name))
+    wanted = _diagrams(lesson)
+    assert wanted
+    start = len(page.image_responses)
+    try:
+        page.goto(f"{base}/rise/notebooks/{lesson.name}?token={token}",
+                  wait_until="domcontentloaded")
+        expect(page.locator(".reveal .slides section").first).to_be_attached()
+        for path in wanted:
+            image = page.locator(f'.reveal img[src*="/{Path(path).name}"]')
+            expect(image).to_have_count(1)
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                                   arg=image.element_handle())
+        page.screenshot(path=SHOTS / "rise_lesson.png")
+    except (AssertionError, PlaywrightTimeout) as failure:
+        _explain(page, log_path, "rise", failure)
+    answered = page.image_responses[start:]
+    assert not [(u, s) for u, s in answered if s >= 400], answered
+    for path in wanted:
+        assert any(f"/files/{path}" in u and s == 200 for u, s in answered), (path, answered)
     assert context.refused == [], context.refused
 
 

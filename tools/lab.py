@@ -9,7 +9,9 @@
   check, and the extension manager only lists what is installed (it would ask PyPI).
   The prompt is a user setting, so its default comes from
   ``tools/jupyter/labconfig/default_setting_overrides.json``, found through
-  ``JUPYTER_CONFIG_PATH``; a student can still change it in the Settings editor.
+  ``JUPYTER_CONFIG_PATH``; a student can still change it in the Settings editor. The same file
+  gives RISE reveal.js's "white" theme (the static slides' theme), whose fonts ship with it:
+  RISE's default theme fetches Google's.
 
 ``tests/test_browser.py`` starts the server through :func:`command` and :func:`environment`,
 adding only what a test needs (a free port, a token, temporary state folders).
