@@ -17,7 +17,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # nbval re-runs the lessons and the exercise solutions; the student versions are stored blank
 # and tested by tests/test_exercises.py instead.
-SOLUTIONS := $(sort $(wildcard notebooks/exercises/solutions/[0-9][0-9]_*.ipynb))
+SOLUTIONS := $(sort $(wildcard notebooks/exercises/solutions/[0-9][0-9]_*_solutions.ipynb))
 
 .PHONY: setup lab test unit notebooks seeds seed-sweep lint lessons nb benchmarks clean exercises slides figures book
 
@@ -32,8 +32,10 @@ $(STAMP): requirements.txt pyproject.toml tools/install_kernel.py
 	$(BIN)/python tools/book.py fetch --best-effort
 	touch $(STAMP)
 
+# JupyterLab rooted at the repository, opening on notebooks/, offline and without the news
+# prompt: every setting is in tools/lab.py (the browser test starts it the same way).
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/python tools/lab.py
 
 # The one test command (.ci/run calls it): lint, unit tests, every notebook under nbval, then
 # every lesson and solution once more with other random draws (COURSE_SEED=1): its asserts must
