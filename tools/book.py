@@ -36,17 +36,18 @@ OUT = ROOT / "build" / "book"
 CONF = Path(__file__).resolve().parent / "book_conf.py"
 
 
-def _load_slides():
-    """tools/slides.py as a module: its pinned-npm fetch and its offline check are reused."""
-    spec = importlib.util.spec_from_file_location("course_slides_tool", Path(__file__).with_name(
-        "slides.py"))
+def _load_tool(name: str):
+    """tools/<name>.py as a module (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"course_{name}_tool",
+                                                  Path(__file__).with_name(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
 
 
-slides = _load_slides()
+#: The pinned-npm fetch and the offline check of the slides; nbval's marker comments and tags.
+slides, markers = _load_tool("slides"), _load_tool("markers")
 
 #: MathJax 3 (Sphinx's math extension and MyST speak its configuration). The combined TeX
 #: component, its CommonHTML fonts, and what it loads on demand (TeX extensions, the menu and
@@ -78,7 +79,6 @@ if (window.location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "un
 }
 """
 
-NBVAL_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_[A-Z_]+\b[^\n]*(\n|$)", re.MULTILINE)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 #: The text a tqdm widget leaves behind when it is saved before it ran: "desc:   0%|   | 0/N".
@@ -187,10 +187,11 @@ def readable(nb: dict) -> dict:
     for cell in nb["cells"]:
         tags = cell.get("metadata", {}).get("tags")
         if tags is not None:
-            cell["metadata"]["tags"] = [t for t in tags if not t.lower().startswith("nbval")]
+            cell["metadata"]["tags"] = [t for t in tags if t not in markers.TAGS.values()]
         if cell["cell_type"] != "code":
             continue
-        source = NBVAL_MARKER.sub("", _text(cell["source"]))
+        lines = _text(cell["source"]).splitlines(keepends=True)
+        source = "".join(line for line in lines if not markers.MARKER_LINE.match(line))
         cell["source"] = source.lstrip("\n")
         cell["outputs"] = readable_outputs(cell.get("outputs", []), widgets)
     return nb
