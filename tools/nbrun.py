@@ -59,13 +59,12 @@ def execute(path: Path, *, env: dict[str, str] | None = None, timeout: int = 600
     name = name or path.name
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_PEAK_RSS_CELL))
-    saved = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})  # the kernel inherits this process's environment
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
-        client.execute()
+        # the kernel gets this environment (not this process's): runs may go on side by side
+        client.execute(env={**os.environ, **(env or {})})
         passed, message = True, ""
     except (CellExecutionError, CellTimeoutError) as error:
         index = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"
@@ -76,12 +75,6 @@ def execute(path: Path, *, env: dict[str, str] | None = None, timeout: int = 600
     except Exception as error:  # a dead kernel, a missing kernel spec: say it, keep going
         passed = False
         message = "".join(traceback.format_exception_only(error)).strip()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     seconds = time.perf_counter() - start
     peak = None
     for out in nb.cells[-1].get("outputs", []):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +27,7 @@ import nbrun  # noqa: E402
 
 def default_notebooks() -> list[Path]:
     lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    solutions = sorted((ROOT / "notebooks" / "exercises" / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    solutions = sorted((ROOT / "notebooks" / "exercises" / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
     return lessons + solutions
 
 
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", default=["1", "2", "3", "4"],
                         help="values of COURSE_SEED to run (default: 1 2 3 4)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="notebooks run side by side (default 1; each kernel uses every core)")
     args = parser.parse_args(argv)
     # "--seeds 1 2 nb.ipynb": the values that are not integers are notebooks
     seeds = [int(v) for v in args.seeds if v.lstrip("-").isdigit()]
@@ -61,18 +64,24 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no such notebook: {', '.join(missing)}")
 
     before = _git_status()
+    runs = [(seed, path) for seed in args.seeds for path in notebooks]
+
+    def run(item):
+        seed, path = item
+        name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+        return seed, nbrun.execute(path, env={"COURSE_SEED": str(seed)}, timeout=args.timeout,
+                                   name=name)
+
     failures = []
-    for seed in args.seeds:
-        for path in notebooks:
-            name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
-            run = nbrun.execute(path, env={"COURSE_SEED": str(seed)}, timeout=args.timeout,
-                                name=name)
-            verdict = "ok  " if run.passed else "FAIL"
-            memory = f", {run.peak_rss_mib:,.0f} MiB" if run.peak_rss_mib is not None else ""
-            print(f"{verdict} COURSE_SEED={seed} {name} ({run.seconds:.0f} s{memory})"
-                  + ("" if run.passed else f"\n     {run.message}"), flush=True)
-            if not run.passed:
-                failures.append((seed, name, run.message))
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for seed, result in pool.map(run, runs):
+            verdict = "ok  " if result.passed else "FAIL"
+            memory = (f", {result.peak_rss_mib:,.0f} MiB" if result.peak_rss_mib is not None
+                      else "")
+            print(f"{verdict} COURSE_SEED={seed} {result.notebook} ({result.seconds:.0f} s{memory})"
+                  + ("" if result.passed else f"\n     {result.message}"), flush=True)
+            if not result.passed:
+                failures.append((seed, result.notebook, result.message))
     changed = sorted(set(_git_status()) - set(before))
     if changed:
         failures.append(("-", "git status", "running the notebooks changed tracked or new files: "
