@@ -871,8 +871,11 @@ def recall_accuracy(cell, lags, *, seed, keep_bias=None, n_test=1000, progress=T
     for k, lag in enumerate(lags):
         model = RNNClassifier(2 + 4, H, cell=cell, seed=seed)
         if keep_bias is not None:
-            keep = slice(H, 2 * H) if cell == "lstm" else slice(0, H)  # LSTM: f; GRU: z
-            model.rnn.params["b"][keep] = keep_bias
+            b = model.rnn.params["b"]
+            if cell == "lstm":
+                b[H:2 * H] = keep_bias  # the forget-gate block
+            else:
+                b[0, :H] = keep_bias  # the z block of the GRU's input-side bias row
         train_classifier(model, lambda r, lag=lag: make_recall_data(budget["batch_size"], lag, rng=r),
                          steps=budget["steps"], lr=budget["lr"], clip=None, seed=seed,
                          progress=False)
