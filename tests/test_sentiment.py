@@ -238,3 +238,12 @@ def test_baselines_reject_bad_input():
         S.NBLogisticRegression().fit("great film", [1])
     with pytest.raises(RuntimeError, match="fit"):
         S.NBLogisticRegression().predict(["great"])
+
+
+def test_seconds_per_step_on_either_clock_and_a_bad_clock_is_named(tiny_model):
+    X = np.random.default_rng(0).integers(0, 8, size=(12, 6)).astype(np.int32)
+    y = (X[:, -1] > 3).astype(int)
+    for clock in ("wall", "cpu"):
+        assert S.seconds_per_step(tiny_model, X, y, batch_size=4, steps=2, clock=clock) > 0
+    with pytest.raises(ValueError, match="clock must be 'wall' or 'cpu'"):
+        S.seconds_per_step(tiny_model, X, y, batch_size=4, steps=2, clock="gpu")
