@@ -320,7 +320,7 @@ def build_classifier(*, num_words: int = 20_000, maxlen: int = 200, embed_dim: i
 
 
 def build_lecture_model(num_words: int = 20_000, maxlen: int = 80):
-    """The lecture's model: Embedding(20000, 128), LSTM(128, dropout=0.2,
+    """The model of Keras's examples/imdb_lstm.py: Embedding(20000, 128), LSTM(128, dropout=0.2,
     recurrent_dropout=0.2), Dense(1, sigmoid), Adam at its default rate. (N, maxlen) -> (N, 1).
     """
     return build_classifier(num_words=num_words, maxlen=maxlen, embed_dim=128, units=128,
