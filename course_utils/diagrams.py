@@ -234,10 +234,11 @@ def draw_lstm_cell(path) -> None:
     fig, ax, arrow, op = _cell_canvas()
 
     def gate(x, name, fn, color):
-        ax.add_patch(FancyBboxPatch((x - 0.42, 1.55), 0.84, 0.55, boxstyle="round,pad=0.04",
+        # the name sits inside the box: the input arrows arrive from below and cross no text
+        ax.add_patch(FancyBboxPatch((x - 0.5, 1.5), 1.0, 0.68, boxstyle="round,pad=0.04",
                                     fc=color, ec="none", zorder=3))
-        ax.text(x, 1.83, fn, ha="center", va="center", color="white", fontsize=11, zorder=4)
-        ax.text(x, 1.28, name, ha="center", va="top", fontsize=9, color=color)
+        ax.text(x, 1.97, fn, ha="center", va="center", color="white", fontsize=11, zorder=4)
+        ax.text(x, 1.66, name, ha="center", va="center", fontsize=8, color="white", zorder=4)
 
     blue, green, orange, red, grey = "#3366cc", "#2e9e5b", "#e08a1e", "#c43c39", "#555555"
     # the cell-state highway along the top: one multiply, one add
@@ -255,17 +256,17 @@ def draw_lstm_cell(path) -> None:
     arrow((1.6, 0.1), (1.6, 0.95), grey, style="-")
     ax.text(0.3, 1.05, r"$h_{t-1}$", fontsize=12)
     ax.text(1.7, 0.15, r"$x_t$", fontsize=12)
-    xs = {"f": 2.8, "i": 4.0, "g": 5.0, "o": 6.6}
+    xs = {"f": 2.8, "i": 3.95, "g": 5.1, "o": 6.6}
     for x in xs.values():
-        arrow((x, 0.95), (x, 1.5), grey)
+        arrow((x, 0.95), (x, 1.45), grey)
     gate(xs["f"], "forget f", "σ", red)
     gate(xs["i"], "input i", "σ", green)
     gate(xs["g"], "candidate g", "tanh", orange)
     gate(xs["o"], "output o", "σ", "#7b4fb0")
-    arrow((xs["f"], 2.12), (xs["f"], 3.98), red)
+    arrow((xs["f"], 2.24), (xs["f"], 3.98), red)
     op((4.5, 3.0), "×", green)
-    arrow((xs["i"], 2.12), (4.34, 2.85), green)
-    arrow((xs["g"], 2.12), (4.66, 2.85), orange)
+    arrow((xs["i"], 2.24), (4.34, 2.85), green)
+    arrow((xs["g"], 2.24), (4.66, 2.85), orange)
     arrow((4.5, 3.22), (4.86, 4.02), green)
     # output: h_t = o * tanh(c_t)
     ax.add_patch(FancyBboxPatch((7.25, 3.05), 0.7, 0.42, boxstyle="round,pad=0.04",
@@ -274,7 +275,7 @@ def draw_lstm_cell(path) -> None:
     arrow((7.6, 4.2), (7.6, 3.5), blue)
     op((7.6, 2.3), "×", "#7b4fb0")
     arrow((7.6, 3.02), (7.6, 2.53), orange)
-    arrow((xs["o"], 2.12), (7.38, 2.3), "#7b4fb0")
+    arrow((xs["o"] + 0.52, 2.0), (7.38, 2.3), "#7b4fb0")
     arrow((7.82, 2.3), (9.7, 2.3), "#222222", lw=2)
     arrow((8.6, 2.3), (8.6, 5.45), "#222222")
     ax.text(9.35, 2.45, r"$h_t$", fontsize=12)
@@ -316,22 +317,34 @@ def draw_gru_cell(path) -> None:
     ax.text(9.35, 4.45, r"$h_t$", fontsize=12, color=blue)
     ax.text((xz + xg) / 2, 4.42, "state: a share z kept, (1 - z) replaced", ha="center",
             fontsize=8, color=blue)
-    # the same h_{t-1} drops down to join x_t on the bus that feeds the gates and the candidate
-    arrow((0.75, 4.2), (0.75, 0.95), grey, style="-")
-    arrow((0.75, 0.95), (xg, 0.95), grey, style="-")
-    arrow((1.6, 0.1), (1.6, 0.95), grey, style="-")
+    # h_{t-1} and x_t on two separate lines; a dot marks where an arrow takes its input from a
+    # line, a crossing without a dot is no connection
+    def dot(xy, color=grey):
+        ax.add_patch(plt.Circle(xy, 0.06, fc=color, ec="none", zorder=5))
+
+    h_line, x_line = 1.2, 0.6
+    arrow((0.75, 4.2), (0.75, h_line), grey, style="-")
+    arrow((0.75, h_line), (xg + 0.75, h_line), grey, style="-")
+    arrow((1.6, 0.1), (1.6, x_line), grey, style="-")
+    arrow((1.6, x_line), (xg - 0.2, x_line), grey, style="-")
     ax.text(1.7, 0.15, r"$x_t$", fontsize=12)
-    for x in (xz, xr):
-        arrow((x, 0.95), (x, 1.9), grey)
+    dot((0.75, 4.2), blue)
+    for x in (xz, xr):  # the gates read both
+        dot((x - 0.18, x_line))
+        arrow((x - 0.18, x_line), (x - 0.18, 1.9), grey)
+        dot((x + 0.18, h_line))
+        arrow((x + 0.18, h_line), (x + 0.18, 1.9), grey)
     gate(xz, "update z", "σ", red)
     gate(xr, "reset r", "σ", purple)
     gate(xg, "candidate g", "tanh", orange)
-    # reset: r scales the h_{t-1} part of the candidate's input before the tanh
-    op((xg, 1.45), "×", purple)
-    arrow((xg, 0.95), (xg, 1.23), grey)
-    arrow((xg, 1.67), (xg, 1.9), grey)
-    arrow((xr + 0.46, 2.05), (xg - 0.2, 1.55), purple)
-    ax.text(xg + 0.3, 1.3, r"$r \odot (h_{t-1} U_g)$", fontsize=9, color=purple)
+    # the candidate reads x_t directly, and h_{t-1} only through U_g and the reset gate
+    dot((xg - 0.2, x_line))
+    arrow((xg - 0.2, x_line), (xg - 0.2, 1.9), grey)
+    op((xg + 0.8, 1.62), "×", purple)
+    arrow((xg + 0.8, h_line), (xg + 0.8, 1.4), grey)
+    arrow((xg + 0.65, 1.79), (xg + 0.44, 2.02), purple)
+    arrow((xr + 0.44, 2.0), (xg + 0.58, 1.64), purple)  # passes under the candidate's box
+    ax.text(xg + 1.08, 1.55, r"$r \odot (h_{t-1} U_g)$", fontsize=9, color=purple)
     # update: z multiplies the old state; 1 - z multiplies the candidate
     arrow((xz, 2.52), (xz, 3.98), red)
     op((xr, 3.3), "1−", red, fontsize=10)

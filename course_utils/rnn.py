@@ -49,6 +49,9 @@ __all__ = [
     "draw_unrolled_rnn",
     "hidden_jacobian_norms",
     "make_parity_data",
+    "make_recall_data",
+    "recall_accuracy",
+    "RECALL_BUDGET",
     "train_classifier",
     "window_features",
 ]
@@ -666,6 +669,25 @@ def make_parity_data(n, length, *, rng):
     return bits[..., None].astype(np.float64), y
 
 
+def make_recall_data(n, lag, *, rng, noise_size=4):
+    """``n`` sequences that ask, after ``lag`` steps of noise, which symbol came first.
+
+    Step 0 shows symbol A or B (one-hot in channels 0 and 1); the ``lag`` steps after it show
+    standard normal noise in channels 2 .. 2 + ``noise_size`` and nothing in channels 0 and 1.
+    Returns x (n, lag + 1, 2 + noise_size) float64 and y (n,) int, 1 when the first symbol was
+    B. One label, at the very end: a model that has forgotten step 0 scores 50% (chance),
+    however well it handles the noise.
+    """
+    for name, value, low in (("n", n, 1), ("lag", lag, 0), ("noise_size", noise_size, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    y = rng.integers(0, 2, size=n)
+    x = np.zeros((n, lag + 1, 2 + noise_size))
+    x[np.arange(n), 0, y] = 1.0
+    x[:, 1:, 2:] = rng.standard_normal((n, lag, noise_size))
+    return x, y
+
+
 def window_features(x, width):
     """The last ``width`` inputs at every step, zeros before the start: what an MLP sees.
 
@@ -699,20 +721,28 @@ class _StepClassifier:
         """Fraction of steps (or of final steps) where P > 0.5 matches the 0/1 target y (N, T)."""
         pred = self.predict_proba(x) > 0.5
         y = np.asarray(y).astype(bool)
+        if y.ndim == 1:  # one label per sequence: it is the answer after the last step
+            return float(np.mean(pred[:, -1] == y))
         if last_step_only:
             pred, y = pred[:, -1], y[:, -1]
         return float(np.mean(pred == y))
 
 
 class RNNClassifier(_StepClassifier):
-    """A SimpleRNN with a logistic readout at every step: P(y_t = 1) = sigmoid(h_t . w + c).
+    """A recurrent layer with a logistic readout: P(y_t = 1) = sigmoid(h_t . w + c).
 
-    ``params``: the RNN's ``W_x``, ``W_h``, ``b`` (prefixed ``rnn.``) plus ``w`` (H,) and
-    ``c`` (1,); ``loss_and_grads(x, y)`` with x (N, T, D), y (N, T) -> (loss, grads).
+    ``cell``: ``"simple"`` (SimpleRNN, the default), ``"lstm"`` or ``"gru"``, all from this
+    module. ``params``: the layer's ``W_x``, ``W_h``, ``b`` (prefixed ``rnn.``) plus ``w`` (H,)
+    and ``c`` (1,). ``loss_and_grads(x, y)`` with x (N, T, D) and y (N, T) (a label at every
+    step) or y (N,) (one label, after the last step) -> (loss, grads).
     """
 
-    def __init__(self, input_size, hidden_size, *, seed=0, dtype=np.float64):
-        self.rnn = SimpleRNN(input_size, hidden_size, seed=seed, dtype=dtype)
+    _cells = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+
+    def __init__(self, input_size, hidden_size, *, cell="simple", seed=0, dtype=np.float64):
+        if cell not in self._cells:
+            raise ValueError(f"cell must be one of {sorted(self._cells)}, got {cell!r}")
+        self.rnn = globals()[self._cells[cell]](input_size, hidden_size, seed=seed, dtype=dtype)
         rng = np.random.default_rng(seed + 1)
         self.w = (rng.standard_normal(hidden_size) / np.sqrt(hidden_size)).astype(dtype)
         self.c = np.zeros(1, dtype=dtype)
@@ -725,8 +755,17 @@ class RNNClassifier(_StepClassifier):
         return self.rnn.forward(x) @ self.w + self.c
 
     def loss_and_grads(self, x, y):
+        y = np.asarray(y)
         Hs = self.rnn.forward(x)
-        loss, dlogits = _bce_with_logits(Hs @ self.w + self.c, y)
+        N, T, _ = Hs.shape
+        if y.shape == (N,):  # one label after the last step: only h_T is read out
+            loss, dlogit = _bce_with_logits(Hs[:, -1] @ self.w + self.c, y)
+            dlogits = np.zeros((N, T), dtype=Hs.dtype)
+            dlogits[:, -1] = dlogit
+        elif y.shape == (N, T):
+            loss, dlogits = _bce_with_logits(Hs @ self.w + self.c, y)
+        else:
+            raise ValueError(f"y must have shape ({N},) or ({N}, {T}) to match x, got {y.shape}")
         grads = {"w": np.tensordot(dlogits, Hs, axes=([0, 1], [0, 1])),
                  "c": np.array([dlogits.sum()])}
         self.rnn.backward(dlogits[..., None] * self.w)
@@ -796,6 +835,55 @@ def train_classifier(model, make_batch, *, steps, lr=1e-2, clip=5.0, seed=0, pro
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)  # shown at the next redraw
     bar.close()
     return losses
+
+
+# ------------------------------------------------------- the long-lag recall experiment
+#: The training budget of the recall experiment, the same for every cell (lessons 04 and 05):
+#: hidden units, Adam updates, Adam's learning rate, sequences per update (no clipping).
+RECALL_BUDGET = {"hidden_size": 16, "steps": 300, "lr": 1e-2, "batch_size": 32}
+
+
+def recall_accuracy(cell, lags, *, seed, keep_bias=None, n_test=1000, progress=True,
+                    desc=None, **budget):
+    """Train one fresh ``RNNClassifier`` per lag on ``make_recall_data``; test accuracy per lag.
+
+    ``cell``: ``"simple"``, ``"lstm"`` or ``"gru"``. ``lags``: the lags to try. Each model gets
+    the same budget, ``RECALL_BUDGET`` unless overridden by keyword (``hidden_size``, ``steps``,
+    ``lr``, ``batch_size``), Adam without clipping, and its own seeded draws (``seed``).
+    ``keep_bias``: start the "keep the old state" gate's bias at this value instead of Keras's
+    default (the LSTM's forget gate, default 1; the GRU's update gate z, default 0); not
+    defined for the SimpleRNN, which has no gate. Returns an array (len(lags),) of accuracies on
+    ``n_test`` fresh sequences per lag; 0.5 is chance.
+    """
+    budget = {**RECALL_BUDGET, **budget}
+    unknown = set(budget) - set(RECALL_BUDGET)
+    if unknown:
+        raise ValueError(f"unknown budget keys {sorted(unknown)}; expected {sorted(RECALL_BUDGET)}")
+    if keep_bias is not None and cell not in ("lstm", "gru"):
+        raise ValueError(f"keep_bias needs a gated cell ('lstm' or 'gru'), got cell={cell!r}")
+    lags = [int(lag) for lag in lags]
+    if not lags or min(lags) < 0:
+        raise ValueError(f"lags must be a non-empty list of integers >= 0, got {lags}")
+    H = budget["hidden_size"]
+    bar = progress_bar(len(lags), desc=desc or f"{cell}, lags {lags[0]}..{lags[-1]}",
+                       disable=not progress)
+    accuracies = np.empty(len(lags))
+    for k, lag in enumerate(lags):
+        model = RNNClassifier(2 + 4, H, cell=cell, seed=seed)
+        if keep_bias is not None:
+            b = model.rnn.params["b"]
+            if cell == "lstm":
+                b[H:2 * H] = keep_bias  # the forget-gate block
+            else:
+                b[0, :H] = keep_bias  # the z block of the GRU's input-side bias row
+        train_classifier(model, lambda r, lag=lag: make_recall_data(budget["batch_size"], lag, rng=r),
+                         steps=budget["steps"], lr=budget["lr"], clip=None, seed=seed,
+                         progress=False)
+        x, y = make_recall_data(n_test, lag, rng=np.random.default_rng((seed, lag)))
+        accuracies[k] = model.accuracy(x, y)
+        bar.update(1)
+    bar.close()
+    return accuracies
 
 
 # --------------------------------------------------------------------------- figure

@@ -237,3 +237,37 @@ def test_bound_mistakes_are_named(wrong, told):
 def test_a_bound_below_the_measurement_is_refused():
     fb = check.jacobian_norm_bound(lambda W_h, T: 0.5 * np.linalg.norm(W_h, 2) ** T)
     assert fb.status == "wrong" and "expected" in fb.message
+
+
+def seq_backward(dH, x, h0, W_x, W_h, hs, *, carry=True, share=True):
+    N, T, _ = x.shape
+    dx, dW_x, dW_h, db = np.zeros_like(x), np.zeros_like(W_x), np.zeros_like(W_h), 0.0
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        h_prev = hs[:, t - 1] if t > 0 else h0
+        cache = (x[:, t], h_prev, W_x, W_h, hs[:, t])
+        dh = dH[:, t] + (dh_next if carry else 0.0)
+        dx[:, t], dh_next, gx, gh, gb = backward(dh, cache)
+        if share or t == T - 1:
+            dW_x, dW_h, db = dW_x + gx, dW_h + gh, db + gb
+    return dx, dh_next, dW_x, dW_h, db
+
+
+def test_sequence_backward_reference_passes():
+    assert check.rnn_backward(seq_backward)
+
+
+def test_sequence_backward_without_the_gradient_through_h():
+    fb = check.rnn_backward(lambda *a: seq_backward(*a, carry=False))
+    assert fb.status == "wrong" and "flows back from step t+1 through h_t" in fb.message
+
+
+def test_sequence_backward_keeping_only_the_last_steps_weight_gradients():
+    fb = check.rnn_backward(lambda *a: seq_backward(*a, share=False))
+    assert fb.status == "wrong" and "dW_x, dW_h, db differ" in fb.message
+    assert "shared by all steps" in fb.message
+
+
+def test_sequence_backward_returning_too_few_arrays():
+    fb = check.rnn_backward(lambda *a: seq_backward(*a)[:4])
+    assert fb.status == "wrong" and "dh0" in fb.message

@@ -233,3 +233,40 @@ def test_forget_bias_without_the_value_error():
 
     fb = check.forget_bias_for(silent)
     assert fb.status == "wrong" and "keep=0.0: expected a ValueError" in fb.message
+
+
+def _sig(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def lstm_backward(dh, dc, x, h_prev, c_prev, W_x, W_h, b, *, through_h=True, dtanh_c=True):
+    z = x @ W_x + h_prev @ W_h + b
+    zi, zf, zg, zo = np.split(z, 4, axis=1)
+    i, f, g, o = _sig(zi), _sig(zf), np.tanh(zg), _sig(zo)
+    c = f * c_prev + i * g
+    tc = np.tanh(c)
+    dc_total = dc + (dh * o * ((1 - tc**2) if dtanh_c else 1.0) if through_h else 0.0)
+    d_i, d_f, d_g, d_o = dc_total * g, dc_total * c_prev, dc_total * i, dh * tc
+    dz = np.concatenate([d_i * i * (1 - i), d_f * f * (1 - f), d_g * (1 - g**2),
+                         d_o * o * (1 - o)], axis=1)
+    return (dz @ W_x.T, dz @ W_h.T, dc_total * f, x.T @ dz, h_prev.T @ dz, dz.sum(axis=0))
+
+
+def test_lstm_backward_reference_passes():
+    assert check.lstm_step_backward(lstm_backward)
+
+
+def test_lstm_backward_without_the_path_through_h_is_named():
+    fb = check.lstm_step_backward(lambda *a: lstm_backward(*a, through_h=False))
+    assert fb.status == "wrong" and "only received the dc handed in" in fb.message
+
+
+def test_lstm_backward_without_tanh_prime_lists_the_wrong_gradients():
+    fb = check.lstm_step_backward(lambda *a: lstm_backward(*a, dtanh_c=False))
+    assert fb.status == "wrong" and "disagree with the numerical gradient" in fb.message
+    assert "dx (" in fb.message and "dc_prev (" in fb.message
+
+
+def test_lstm_backward_returning_five_arrays():
+    fb = check.lstm_step_backward(lambda *a: lstm_backward(*a)[:5])
+    assert fb.status == "wrong" and "db" in fb.message

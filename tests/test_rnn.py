@@ -407,3 +407,64 @@ def test_rnn_learns_parity_of_any_length_and_a_window_mlp_cannot():
     assert mlp.accuracy(x_long, y_long, last_step_only=True) < 0.65
 
 
+
+
+def test_recall_data_puts_the_answer_at_step_0_and_noise_after(rng):
+    x, y = rnn.make_recall_data(50, 7, rng=rng, noise_size=3)
+    assert x.shape == (50, 8, 5) and y.shape == (50,) and set(np.unique(y)) <= {0, 1}
+    assert np.array_equal(x[:, 0, :2].argmax(axis=1), y) and np.all(x[:, 0, 2:] == 0)
+    assert np.all(x[:, 1:, :2] == 0) and np.all(x[:, 1:, 2:].std(axis=(0, 1)) > 0.5)
+    for bad in (dict(n=0, lag=3), dict(n=2, lag=-1), dict(n=2, lag=3, noise_size=0),
+                dict(n=2.5, lag=3)):
+        with pytest.raises(ValueError, match="must be an integer"):
+            rnn.make_recall_data(rng=rng, **bad)
+
+
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+def test_classifier_with_one_label_per_sequence_has_correct_gradients(cell, rng):
+    model = RNNClassifier(4, 3, cell=cell, seed=2)
+    x, y = rnn.make_recall_data(3, 4, rng=rng, noise_size=2)
+    _, grads = model.loss_and_grads(x, y)
+    assert grads.keys() == model.params.keys()
+    for k, p in model.params.items():
+        num = numerical_gradient(lambda _: model.loss_and_grads(x, y)[0], p)
+        assert relative_error(grads[k], num) < 1e-6, (cell, k)
+    # only the last step is read: changing an earlier logit's weight path changes nothing else
+    assert 0.0 <= model.accuracy(x, y) <= 1.0
+
+
+def test_classifier_rejects_bad_cell_and_label_shape(rng):
+    with pytest.raises(ValueError, match="cell must be one of"):
+        RNNClassifier(2, 3, cell="transformer")
+    model = RNNClassifier(4, 3, seed=0)
+    x, _ = rnn.make_recall_data(3, 4, rng=rng, noise_size=2)
+    with pytest.raises(ValueError, match=r"y must have shape \(3,\) or \(3, 5\)"):
+        model.loss_and_grads(x, np.zeros(4))
+
+
+def test_recall_accuracy_short_lag_is_learned_and_bad_arguments_are_named():
+    """The lessons' claim, small: a short lag is learned within a small budget."""
+    acc = rnn.recall_accuracy("simple", [2], seed=0, steps=150, n_test=200, progress=False)
+    assert acc.shape == (1,) and acc[0] > 0.95
+    with pytest.raises(ValueError, match="keep_bias needs a gated cell"):
+        rnn.recall_accuracy("simple", [2], seed=0, keep_bias=3.0, progress=False)
+    with pytest.raises(ValueError, match="unknown budget keys"):
+        rnn.recall_accuracy("lstm", [2], seed=0, epochs=3, progress=False)
+    with pytest.raises(ValueError, match="lags"):
+        rnn.recall_accuracy("lstm", [], seed=0, progress=False)
+
+
+@pytest.mark.parametrize("cell, keep", [("lstm", (slice(4, 8),)), ("gru", (0, slice(0, 4)))])
+def test_recall_accuracy_keep_bias_sets_the_keep_gate(cell, keep, monkeypatch):
+    seen = {}
+    original = rnn.train_classifier
+
+    def spy(model, *args, **kwargs):
+        seen["b"] = model.rnn.params["b"].copy()
+        return original(model, *args, **kwargs)
+
+    monkeypatch.setattr(rnn, "train_classifier", spy)
+    rnn.recall_accuracy(cell, [1], seed=0, keep_bias=3.0, steps=1, n_test=10, progress=False,
+                        hidden_size=4)
+    b = seen["b"]
+    assert np.all(b[keep] == 3.0) and np.sum(b == 3.0) == 4  # that gate's 4 units, nothing else

@@ -174,3 +174,76 @@ def test_lstm_and_gru_keep_gradients_alive_where_simple_rnn_loses_them():
         S.gradient_norms_vs_length([0, 5])
 
 
+
+
+def test_train_records_batch_times_and_seconds_per_batch_leaves_out_the_first():
+    import course_utils
+
+    course_utils.set_seed(0)
+    model = S.build_classifier(num_words=8, maxlen=6, embed_dim=4, units=3)
+    X = np.random.default_rng(0).integers(0, 8, size=(40, 6)).astype(np.int32)
+    history, seconds = S.train(model, X, (X[:, -1] > 3).astype(int), batch_size=8,
+                               progress=False)
+    times = history["batch_end_times"]
+    assert len(times) == 5 and np.all(np.diff(times) >= 0)
+    assert S.seconds_per_batch(history) == pytest.approx((times[-1] - times[0]) / 4)
+    assert S.seconds_per_batch(history) < seconds
+    with pytest.raises(ValueError, match="at least 2 batches"):
+        S.seconds_per_batch({"batch_end_times": [1.0]})
+
+
+def test_split_validation_carves_the_last_training_reviews_and_keeps_test():
+    data = {"train_ids": [[k] for k in range(10)], "train_texts": [str(k) for k in range(10)],
+            "y_train": np.arange(10) % 2, "test_ids": [[99]], "test_texts": ["t"],
+            "y_test": np.array([1])}
+    out = S.split_validation(data, n_val=3)
+    assert out["train_ids"] == [[k] for k in range(7)] and out["val_ids"] == [[7], [8], [9]]
+    assert out["val_texts"] == ["7", "8", "9"] and list(out["y_val"]) == [1, 0, 1]
+    assert out["test_ids"] == [[99]] and list(out["y_test"]) == [1]
+    assert len(data["train_ids"]) == 10  # the input is not changed
+    for bad in (0, 10):
+        with pytest.raises(ValueError, match="n_val"):
+            S.split_validation(data, n_val=bad)
+
+
+BAG = ["great film loved it", "great acting wonderful", "loved the story great fun",
+       "awful film hated it", "awful acting boring", "hated the story awful mess"] * 3
+BAG_Y = np.array([1, 1, 1, 0, 0, 0] * 3)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: S.tfidf_logistic_regression(BAG, BAG_Y, ngrams=1),
+    lambda: S.tfidf_logistic_regression(BAG, BAG_Y, ngrams=2),
+    lambda: S.NBLogisticRegression(ngrams=2).fit(BAG, BAG_Y),
+])
+def test_bag_of_words_baselines_learn_word_polarity(make):
+    model = make()
+    pred = model.predict(["a great wonderful film", "an awful boring mess<br />hated"])
+    assert list(pred) == [1, 0]
+
+
+def test_nb_log_count_ratio_signs_follow_the_classes():
+    model = S.NBLogisticRegression(ngrams=1).fit(BAG, BAG_Y)
+    vocab = model.vectorizer.vocabulary_
+    assert model.r[vocab["great"]] > 0 > model.r[vocab["awful"]]
+    assert abs(model.r[vocab["film"]]) < 1e-9  # once in each class: no evidence either way
+
+
+def test_baselines_reject_bad_input():
+    with pytest.raises(ValueError, match="one 0/1 label"):
+        S.tfidf_logistic_regression(BAG, BAG_Y[:-1])
+    with pytest.raises(ValueError, match="ngrams"):
+        S.tfidf_logistic_regression(BAG, BAG_Y, ngrams=3)
+    with pytest.raises(ValueError, match="single str"):
+        S.NBLogisticRegression().fit("great film", [1])
+    with pytest.raises(RuntimeError, match="fit"):
+        S.NBLogisticRegression().predict(["great"])
+
+
+def test_seconds_per_step_on_either_clock_and_a_bad_clock_is_named(tiny_model):
+    X = np.random.default_rng(0).integers(0, 8, size=(12, 6)).astype(np.int32)
+    y = (X[:, -1] > 3).astype(int)
+    for clock in ("wall", "cpu"):
+        assert S.seconds_per_step(tiny_model, X, y, batch_size=4, steps=2, clock=clock) > 0
+    with pytest.raises(ValueError, match="clock must be 'wall' or 'cpu'"):
+        S.seconds_per_step(tiny_model, X, y, batch_size=4, steps=2, clock="gpu")

@@ -336,3 +336,53 @@ def jacobian_norm_bound(fn):
                f"For {what}: {float(np.asarray(got)):.4g} is below the measured norm "
                f"{measured:.4g}, so it is not a bound.")
     return ["sigma_max(W_h) < 1 guarantees vanishing; sigma_max > 1 only allows explosion."]
+
+
+def _seq_backward_without_carry(p, hs, dH):
+    """What comes out when the gradient from step t+1 is not added to dH[:, t]."""
+    hprev = np.concatenate([p["h0"][:, None], hs[:, :-1]], axis=1)
+    da = dH * (1 - hs**2)
+    return (da @ p["W_x"].T, da[:, 0] @ p["W_h"].T,
+            np.einsum("ntd,nth->dh", p["x"], da), np.einsum("ntk,nth->kh", hprev, da),
+            da.sum(axis=(0, 1)))
+
+
+_SEQ_NAMES = ("dx", "dh0", "dW_x", "dW_h", "db")
+
+
+@task("Task 7 · backward through the whole sequence", function="rnn_backward",
+      hint="Walk the steps from the last to the first. The gradient reaching h_t has two "
+           "sources: the loss at step t (dH at t) and step t+1, through the dh_prev that step "
+           "returned; add them before calling your step backward. The weights are shared by "
+           "every step, so their gradients add up over the steps; dh0 is what the first step "
+           "sends back.")
+def rnn_backward(fn):
+    p = _seq_probe(7, 2, 5, 3, 4)
+    layer = _simple_rnn(p["W_x"], p["W_h"], p["b"])
+    hs = layer.forward(p["x"], p["h0"])
+    dH = np.random.default_rng(8).standard_normal(hs.shape)
+    dx = layer.backward(dH)
+    expected = (dx, layer.dh0, layer.grads["W_x"], layer.grads["W_h"], layer.grads["b"])
+    what = "rnn_backward(dH, x, h0, W_x, W_h, hs) for 2 sequences of 5 steps (D = 3, H = 4)"
+    got = call(fn, dH.copy(), p["x"].copy(), p["h0"].copy(), p["W_x"].copy(), p["W_h"].copy(),
+               hs.copy(), what="backpropagating through 2 sequences of 5 steps")
+    got = as_tuple(got, 5, _SEQ_NAMES, what)
+    shapes = (p["x"].shape, p["h0"].shape, p["W_x"].shape, p["W_h"].shape, p["b"].shape)
+    arrays = [expect_shape(g, s, what=f"{name} from {what}")
+              for g, s, name in zip(got, shapes, _SEQ_NAMES, strict=True)]
+    bad = [name for g, e, name in zip(arrays, expected, _SEQ_NAMES, strict=True)
+           if not np.allclose(g, e, rtol=1e-6, atol=1e-9)]
+    if bad:
+        message = (f"For {what}: {', '.join(bad)} differ from course_utils.rnn.SimpleRNN.backward "
+                   f"(the other {5 - len(bad)} agree).")
+        no_carry = _seq_backward_without_carry(p, hs, dH)
+        if all(np.allclose(g, w) for g, w in zip(arrays[2:], no_carry[2:], strict=True)):
+            message += ("\nIt looks like the gradient that flows back from step t+1 through h_t "
+                        "was dropped: each step only saw the loss at its own step.")
+        elif not {"dx", "dh0"} & set(bad):
+            message += ("\nThe gradients w.r.t. the inputs and h0 are right, so the walk back is; "
+                        "check that every step adds its share to the weight gradients (the "
+                        "weights are shared by all steps).")
+        raise Mismatch(message)
+    return ["Equal to course_utils.rnn.SimpleRNN.backward: dx, dh0 and all three weight "
+            "gradients, through 5 steps."]

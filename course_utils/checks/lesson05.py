@@ -289,3 +289,54 @@ def forget_bias_for(fn):
                        f"bias), got {out!r}.")
     default = _sigmoid(1.0) ** 200
     return [f"Keras's default forget bias of 1 keeps only {default:.0e} of it over 200 steps."]
+
+
+_LSTM_GRADS = ("dx", "dh_prev", "dc_prev", "dW_x", "dW_h", "db")
+
+
+def _lstm_backward_truth(arrays, dh, dc):
+    """Central-difference gradients of sum(h * dh) + sum(c * dc) for every input of a step."""
+    from course_utils import gradcheck
+
+    def loss(_):
+        _, h, c = _lstm_step(*(arrays[k] for k in ("x", "h_prev", "c_prev", "W_x", "W_h", "b")))
+        return np.sum(h * dh) + np.sum(c * dc)
+
+    return {k: gradcheck.numerical_gradient(loss, arrays[k])
+            for k in ("x", "h_prev", "c_prev", "W_x", "W_h", "b")}
+
+
+@task("Task 7 · the LSTM step's backward pass", function="lstm_step_backward",
+      hint="Go backwards through h = o * tanh(c) first: the cell state receives gradient from "
+           "two places, the dc handed in and the path through h. From that total, each gate's "
+           "share follows from the cell update of Task 2; pass each through its own activation's "
+           "derivative, stack the four blocks in the order i, f, c, o, and treat the result "
+           "like the pre-activation gradient of a dense layer.")
+def lstm_step_backward(fn):
+    x, h_prev, W_x, W_h, b = _weights(21, 4)
+    c_prev = 0.7 * np.random.default_rng(22).standard_normal((_N, _H))
+    arrays = {"x": x, "h_prev": h_prev, "c_prev": c_prev, "W_x": W_x, "W_h": W_h, "b": b}
+    r = np.random.default_rng(23)
+    dh, dc = r.standard_normal((_N, _H)), r.standard_normal((_N, _H))
+    what = "lstm_step_backward(dh, dc, x, h_prev, c_prev, W_x, W_h, b) for a batch of 2"
+    got = call(fn, dh.copy(), dc.copy(), *(v.copy() for v in arrays.values()),
+               what="backpropagating dh and dc through one LSTM step")
+    got = as_tuple(got, 6, _LSTM_GRADS, what)
+    truth = _lstm_backward_truth(arrays, dh, dc)
+    got = [expect_shape(g, arrays[k].shape, what=f"{name} (shaped like {k})")
+           for g, name, k in zip(got, _LSTM_GRADS, truth, strict=True)]
+    from course_utils import gradcheck
+
+    errors = {name: gradcheck.relative_error(g, truth[k])
+              for g, name, k in zip(got, _LSTM_GRADS, truth, strict=True)}
+    bad = {name: e for name, e in errors.items() if not e < 1e-6}
+    if bad:
+        listed = ", ".join(f"{name} ({e:.2g})" for name, e in bad.items())
+        message = (f"For {what}: {len(bad)} of 6 gradients disagree with the numerical gradient "
+                   f"(central differences) of sum(h * dh) + sum(c * dc): {listed}.")
+        gates, _, c = _lstm_step(x, h_prev, c_prev, W_x, W_h, b)
+        if np.allclose(got[2], dc * gates["f"]):
+            message += ("\nIt looks like the cell state only received the dc handed in: h = "
+                        "o * tanh(c) sends gradient to c too, and both must be added first.")
+        raise Mismatch(message)
+    return ["All six gradients agree with central differences (relative error < 1e-6)."]
