@@ -55,7 +55,9 @@ def run_variant(data, settings, seed, *, test: bool):
     side = dict(padding=settings.padding, truncating=settings.truncating)
     X = {part: S.pad(data[f"{part}_ids"], settings.maxlen, **side)
          for part in ("train", "val") + (("test",) if test else ())}
-    course_utils.set_seed(seed)
+    import keras  # after course_utils, which sets TensorFlow's environment defaults
+
+    keras.utils.set_random_seed(seed)  # seed already holds $COURSE_SEED (see main)
     model = S.build_final_model(settings)
     cpu0 = time.process_time()
     _, train_seconds = S.train(model, X["train"], data["y_train"], epochs=settings.epochs,
@@ -94,7 +96,7 @@ def main(argv=None) -> None:
     data = S.split_validation(imdb)
     prep_seconds = time.perf_counter() - start
 
-    seeds = [course_utils.set_seed(s) for s in args.seeds]
+    seeds = [course_utils.set_seed(s) for s in args.seeds]  # each + $COURSE_SEED
     runs = {name: [run_variant(data, dataclasses.replace(S.FINAL, **VARIANTS[name]), seed,
                                test=name == "final") for seed in seeds]
             for name in variants}

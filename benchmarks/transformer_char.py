@@ -56,7 +56,7 @@ def _curve(hist, budget, marks=(60, 120, 300, 600)):
 
 
 def run_gpt(train_ids, val_ids, vocab_size, seconds, seed, eval_every):
-    course_utils.set_seed(seed)
+    seed = course_utils.set_seed(seed)  # + $COURSE_SEED, for every draw below
     model = transformer.build_gpt(vocab_size, context=64, width=128, layers=4, heads=4)
     hist = transformer.train_gpt(model, train_ids, seconds=seconds, batch_size=32, lr=2e-3,
                                  warmup=100, final_lr_fraction=0.1, seed=seed, progress=False,
@@ -66,7 +66,7 @@ def run_gpt(train_ids, val_ids, vocab_size, seconds, seed, eval_every):
 
 
 def run_rnn(train_ids, val_ids, vocab_size, seconds, seed, eval_every):
-    course_utils.set_seed(seed)
+    seed = course_utils.set_seed(seed)  # + $COURSE_SEED, for every draw below
     model = charrnn.CharRNN(vocab_size, 256, seed=seed, workers=2)
     batches = charrnn.StreamBatches(train_ids, 16, 100)
     hist = charrnn.train(model, batches, charrnn.Adam(5e-3), seconds=seconds, clip_norm=1.0,
