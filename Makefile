@@ -17,9 +17,9 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # nbval re-runs the lessons and the exercise solutions; the student versions are stored blank
 # and tested by tests/test_exercises.py instead.
-SOLUTIONS := $(sort $(wildcard notebooks/exercises/solutions/[0-9][0-9]_*.ipynb))
+SOLUTIONS := $(sort $(wildcard notebooks/exercises/solutions/[0-9][0-9]_*_solutions.ipynb))
 
-.PHONY: setup lab test unit notebooks seeds seed-sweep lint lessons nb benchmarks clean exercises slides figures
+.PHONY: setup lab test unit notebooks seeds seed-sweep lint lessons nb benchmarks clean exercises slides figures book
 
 setup: $(STAMP)
 
@@ -29,10 +29,13 @@ $(STAMP): requirements.txt pyproject.toml tools/install_kernel.py
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python tools/install_kernel.py
+	$(BIN)/python tools/book.py fetch --best-effort
 	touch $(STAMP)
 
+# JupyterLab rooted at the repository, opening on notebooks/, offline and without the news
+# prompt: every setting is in tools/lab.py (the browser test starts it the same way).
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/python tools/lab.py
 
 # The one test command (.ci/run calls it): lint, unit tests, every notebook under nbval, then
 # every lesson and solution once more with other random draws (COURSE_SEED=1): its asserts must
@@ -78,6 +81,11 @@ benchmarks: setup
 # reveal.js and MathJax are fetched once, checked and cached). New lesson? python tools/slides.py tag
 slides: setup
 	$(BIN)/python tools/slides.py build --out slides $(NOTEBOOKS)
+
+# The course website from the stored notebooks (nothing is executed): build/book/html/index.html,
+# with search and the slides, readable offline (MathJax fetched once from npm, checked, cached).
+book: setup
+	$(BIN)/python tools/book.py build
 
 # Redraw every figure in img/ from code (runs lesson 03 once for its learned map, ~1 min).
 figures: setup

@@ -43,8 +43,12 @@ class Adagrad:
 class Adam:
     """Adam (Kingma & Ba, 2015): momentum on the gradient, step scaled by its running RMS.
 
-    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr * m_hat / (sqrt(v_hat) + eps)
-    with the bias corrections m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+    p -= lr_t * m / (sqrt(v) + eps)  with  lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t),
+    the bias corrections of m and v folded into the step size, the form Kingma & Ba give at
+    the end of their section 2 and the one ``keras.optimizers.Adam`` computes (so a NumPy model
+    and its Keras twin, given the same eps, take the same steps). eps guards coordinates whose
+    gradient is ~0 (Keras defaults to 1e-7; the NumPy models here use the paper's 1e-8).
     """
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -60,17 +64,15 @@ class Adam:
         _check_keys(params, grads)
         self.t += 1
         b1, b2 = self.beta1, self.beta2
-        # the bias corrections folded into the step size and eps: the same update as above,
-        # with two fewer temporary arrays per parameter
         step = self.lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         for k, p in params.items():
             g = grads[k]
             m = self.m.setdefault(k, np.zeros_like(p))
             v = self.v.setdefault(k, np.zeros_like(p))
-            m *= b1
+            m *= b1  # in place: no new arrays per step for the large weight matrices
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * (g * g)
             denom = np.sqrt(v)
-            denom += self.eps * math.sqrt(1 - b2**self.t)
+            denom += self.eps
             p -= step * (m / denom)

@@ -1,5 +1,7 @@
 """Exercise checks for lesson 04: wrong answers get specific, helpful feedback."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -171,6 +173,18 @@ def test_clip_dividing_zero_by_zero():
 
     fb = check.clip_by_norm(nan_for_zero)
     assert fb.status == "wrong" and "0 / 0" in fb.message
+
+
+def test_clip_dividing_by_a_zero_norm_is_caught_even_when_the_zeros_come_out_right():
+    def unguarded(grads, max_norm):
+        total = np.sqrt(sum(np.sum(g**2) for g in grads.values()))  # a NumPy float: 1/0 warns
+        return {k: g * min(1.0, max_norm / total) for k, g in grads.items()}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may reach the student's screen in red
+        fb = check.clip_by_norm(unguarded)
+    assert fb.status == "wrong", fb.message
+    assert "joint norm 0" in fb.message and "divide by zero" in fb.message
 
 
 def jacobian(hs, W_h, *, order="newest left", transpose_w=True, tanh_grad=True):

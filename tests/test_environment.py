@@ -50,8 +50,36 @@ def test_environment_yml_agrees_with_requirements():
     assert environment_pins() == requirements_pins()
 
 
-def test_python_is_311():
-    assert sys.version_info[:2] == (3, 11)
+def _supported():
+    text = (ROOT / "tools" / "check_python.py").read_text()
+    return sorted(tuple(map(int, v)) for v in re.findall(r"\((\d+), (\d+)\)", text))
+
+
+def test_python_is_a_supported_version():
+    assert _supported() == [(3, 11), (3, 12), (3, 13)]
+    assert sys.version_info[:2] in _supported()
+
+
+def test_every_place_names_the_same_python_versions():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'requires-python = ">=3.11,<3.14"' in pyproject
+    readme = (ROOT / "README.md").read_text()
+    assert "Python 3.11, 3.12 or 3.13" in readme
+    # the stored notebook outputs come from one version, the one conda/Binder installs
+    assert "produced with Python 3.11" in readme
+
+
+def test_makefile_refuses_an_unsupported_python_with_the_versions_that_work(tmp_path):
+    import subprocess
+
+    fake = tmp_path / "python3.99"
+    fake.write_text("#!/bin/sh\nexec " + sys.executable + " -c 'import sys; sys.version_info = (3, 99, 0); "
+                    "sys.version = \"3.99.0\"; exec(open(sys.argv[1]).read())' \"$@\"\n")
+    fake.chmod(0o755)
+    out = subprocess.run([str(fake), str(ROOT / "tools" / "check_python.py")],
+                         capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "3.11, 3.12, 3.13" in out.stderr and "3.99.0" in out.stderr
 
 
 def test_keras_3_on_tensorflow():

@@ -22,7 +22,7 @@ spec = importlib.util.spec_from_file_location("exercises_tool", ROOT / "tools" /
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
 
-LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
+LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
 SOLUTIONS = tool.solutions()
 IDS = [p.stem for p in SOLUTIONS]
 
@@ -74,9 +74,18 @@ def solution_lines(path: Path) -> list[str]:
 
 
 def test_every_lesson_has_an_exercise_notebook():
-    names = {p.name for p in SOLUTIONS}
+    names = {tool.lesson_stem(p) for p in SOLUTIONS}
     missing = [name for name in LESSONS if name not in names]
-    assert not missing, f"lessons without notebooks/exercises/solutions/<same name>: {missing}"
+    assert not missing, f"lessons without notebooks/exercises/solutions/<NN_topic>_solutions.ipynb: {missing}"
+
+
+def test_lessons_exercises_and_solutions_have_distinct_names():
+    # JupyterLab's tabs show only the file name: a lesson and its exercise must differ there.
+    names = [p.name for p in (ROOT / "notebooks").rglob("*.ipynb")
+             if ".ipynb_checkpoints" not in p.parts]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert all(p.name.endswith("_solutions.ipynb") for p in tool.SOLUTIONS.glob("*.ipynb"))
+    assert all(p.name.endswith("_exercises.ipynb") for p in tool.EXERCISES.glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
@@ -88,9 +97,28 @@ def test_student_version_is_up_to_date(solution):
     )
 
 
+def test_every_notebook_names_the_course_kernel():
+    # Another kernel display name makes JupyterLab rewrite it on opening: the notebook opens
+    # modified and asks to be saved although the student changed nothing.
+    notebooks = [p for p in (ROOT / "notebooks").rglob("*.ipynb")
+                 if ".ipynb_checkpoints" not in p.parts]
+    wrong = {p.name: nbformat.read(p, as_version=4).metadata.get("kernelspec")
+             for p in notebooks}
+    wrong = {name: spec for name, spec in wrong.items() if spec != tool.COURSE_KERNELSPEC}
+    assert not wrong, f"kernelspec is not {tool.COURSE_KERNELSPEC}: {wrong}"
+
+
+def test_the_generator_writes_the_course_kernel():
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3",
+                                                           "display_name": "Python 3 (ipykernel)",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")]
+    assert tool.student_version(nb, "t.ipynb").metadata.kernelspec == tool.COURSE_KERNELSPEC
+
+
 def test_no_student_notebook_without_a_solution():
     students = {p.name for p in tool.EXERCISES.glob("*.ipynb")}
-    assert students == {p.name for p in SOLUTIONS}
+    assert students == {tool.student_path(p).name for p in SOLUTIONS}
 
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
@@ -121,7 +149,7 @@ def test_untouched_stubs_fail_helpfully(solution):
     for fb in found:
         assert not fb.passed, f"{fb.task} passes without any code written"
         assert fb.status == "not done", fb.message
-        assert "not done yet" in fb.message and "Hint:" in fb.message, fb.message
+        assert "not done yet" in fb.message and "check.hint(" in fb.message, fb.message
         assert checks.registry[fb.task].function in fb.message
         leaked = [line for line in secrets if line in fb.message]
         assert not leaked, f"{fb.task} feedback shows solution code: {leaked}"

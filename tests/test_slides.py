@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import re
 import sys
 import tarfile
 import urllib.error
@@ -167,7 +168,66 @@ def test_build_one_lesson_works_offline(tmp_path):
                    "reveal.js/plugin/notes/notes.js", "reveal.js/dist/theme/white.css"):
         assert (tmp_path / needed).is_file(), needed
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
-    assert 'href="00_setup_check.slides.html"' in index and "Setup check" in index
+    assert 'href="00_setup_check.slides.html">Lesson 00 · Setup check</a>' in index
+
+
+def test_a_deck_carries_its_diagrams_and_hides_test_plumbing(tmp_path):
+    _vendored_or_skip(tmp_path)
+    lesson = ROOT / "notebooks" / "04_rnn_from_scratch.ipynb"
+    (page,) = slides.build([lesson], tmp_path)
+    html = page.read_text(encoding="utf-8")
+    linked = set(re.findall(r'<img[^>]*\bsrc="(img/[^"]+)"', html))
+    assert "img/04_unrolled_rnn.png" in linked
+    assert all((tmp_path / src).is_file() for src in linked), linked
+    assert "../img/" not in html
+    assert slides.offline_problems(page) == []
+    assert "NBVAL" not in html, "nbval's markers must not reach a slide"
+    assert not re.search(r"(^|\s)0%\|", html), "a progress bar frozen at 0 % reached a slide"
+
+
+def _bar(text, widget=True):
+    data = {"text/plain": text}
+    if widget:
+        data["application/vnd.jupyter.widget-view+json"] = {"model_id": "x", "version_major": 2}
+    return {"output_type": "display_data", "data": data, "metadata": {}}
+
+
+def test_for_slides_drops_markers_and_unmoved_bars_and_relinks_images():
+    kept = [_bar("train: 100%|##########| 1500/1500 [00:04<00:00]"),
+            _bar("epoch 0: 0%| is what I print", widget=False), _stream(2)]
+    nb = {"metadata": {}, "cells": [
+        _code("# NBVAL_IGNORE_OUTPUT\nx = train()  # NBVAL is fine in a sentence",
+              outputs=[_bar("RNN:   0%|          | 0/1500 [00:00<?, ?it/s]"), *kept]),
+        _md("![unrolled](../img/04_unrolled_rnn.png) and <img src='../img/a.png'>"),
+        _md("![two\nlines](../img/b.png)")]}
+    out = slides.for_slides(nb, "Lesson 04 · X")
+    code, md, md2 = out["cells"]
+    assert code["source"] == "x = train()  # NBVAL is fine in a sentence"
+    assert code["outputs"] == kept, "only the widget bar that never moved is dropped"
+    assert md["source"] == "![unrolled](img/04_unrolled_rnn.png) and <img src='img/a.png'>"
+    assert md2["source"] == "![two\nlines](img/b.png)"
+    assert out["metadata"]["title"] == "Lesson 04 · X"
+    assert nb["cells"][0]["source"].startswith("# NBVAL"), "the notebook itself is unchanged"
+
+
+@pytest.mark.parametrize("heading, title", [
+    ("# 00 · Setup check", "Lesson 00 · Setup check"),
+    ("# Lesson 04: the recurrent network from scratch",
+     "Lesson 04 · The recurrent network from scratch"),
+    ("# Lesson 06 - Text generation: done right", "Lesson 06 · Text generation: done right"),
+    ("# Lesson 07 · Attention", "Lesson 07 · Attention"),
+    ("# Attention, without a number", "Lesson 09 · Attention, without a number"),
+])
+def test_deck_titles_follow_one_style(tmp_path, heading, title):
+    path = tmp_path / "09_made_up.ipynb"
+    path.write_text(json.dumps({"cells": [_md(heading)], "metadata": {}}), encoding="utf-8")
+    assert slides.deck_title(path) == title
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_every_lesson_gets_a_title_in_the_one_style(lesson):
+    assert re.fullmatch(r"Lesson \d\d · [A-Z0-9].+", slides.deck_title(lesson)), (
+        slides.deck_title(lesson))
 
 
 # --- pinned downloads -----------------------------------------------------------------------

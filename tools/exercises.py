@@ -1,15 +1,18 @@
 """Generate the student exercise notebooks from the solution notebooks.
 
-    python tools/exercises.py          # (re)write notebooks/exercises/NN_*.ipynb
+    python tools/exercises.py          # (re)write notebooks/exercises/NN_topic_exercises.ipynb
     python tools/exercises.py --check  # exit 1 and name every student notebook that is stale
 
-Solutions live in ``notebooks/exercises/solutions/``. In their code cells, everything between
+Solutions live in ``notebooks/exercises/solutions/NN_topic_solutions.ipynb``; the student
+notebook of each is ``notebooks/exercises/NN_topic_exercises.ipynb`` (lesson, exercise and
+solution never share a file name, so JupyterLab's tabs tell them apart). In their code cells, everything between
 ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes ``raise NotImplementedError(...)``
 (indented like the block it replaces); in markdown cells, text between
 ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->`` is dropped, and links to the lessons
 (``../../NN_*.ipynb``) are moved up one folder. Comments and docstrings
 outside the markers (the hints) stay. Outputs, execution counts and widget state are cleared,
-so a student starts from a clean notebook.
+so a student starts from a clean notebook; the notebook names the course kernel, so it opens
+unmodified.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ SOLUTIONS = EXERCISES / "solutions"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MD_BLOCK = re.compile(r"[ \t]*<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->[ \t]*\n?", re.S)
 STUB = 'raise NotImplementedError("your code here")'
+#: The kernel tools/install_kernel.py installs. A notebook that names another display name is
+#: rewritten by JupyterLab on opening, so it would open "modified" and ask to be saved.
+COURSE_KERNELSPEC = {"display_name": "Python 3 (course)", "language": "python", "name": "python3"}
 SOLUTION_HEADER = re.compile(r"^(# .*?)[ \t]*[-–—·:]*[ \t]*solutions?[ \t]*$", re.I | re.M)
 
 
@@ -58,6 +64,7 @@ def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNo
     """The student notebook for solution notebook ``nb`` (not modified)."""
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = dict(COURSE_KERNELSPEC)
     stubs = 0
     for i, cell in enumerate(nb.cells):
         where = f"{name}, cell {i}"
@@ -78,8 +85,19 @@ def student_version(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNo
     return nb
 
 
+SOLUTION_SUFFIX, STUDENT_SUFFIX = "_solutions", "_exercises"
+
+
+def lesson_stem(solution: Path) -> str:
+    """``NN_topic`` of ``NN_topic_solutions.ipynb`` (the lesson's own file stem)."""
+    if not solution.stem.endswith(SOLUTION_SUFFIX):
+        raise ValueError(f"{solution.name}: a solution notebook's name must end in "
+                         f"{SOLUTION_SUFFIX}.ipynb (e.g. 04_rnn_from_scratch{SOLUTION_SUFFIX}.ipynb)")
+    return solution.stem.removesuffix(SOLUTION_SUFFIX)
+
+
 def student_path(solution: Path) -> Path:
-    return EXERCISES / solution.name
+    return EXERCISES / f"{lesson_stem(solution)}{STUDENT_SUFFIX}.ipynb"
 
 
 def render(solution: Path) -> str:
@@ -89,7 +107,7 @@ def render(solution: Path) -> str:
 
 
 def solutions() -> list[Path]:
-    return sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(SOLUTIONS.glob(f"[0-9][0-9]_*{SOLUTION_SUFFIX}.ipynb"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,92 +7,85 @@ Each notebook is executed top to bottom in a fresh course kernel with ``COURSE_S
 own folder, and nothing is written back (outputs are not compared: other seeds print other
 numbers). What is checked is every ``assert`` a lesson makes about its results: a claim that
 holds for one random draw only fails here. The report names the notebook, the seed, the cell and
-the failing line. Exit status 1 when anything failed.
+the failing line. A run whose kernel peaks above 2 GiB of resident memory fails too. Exit
+status 1 when anything failed, or when the runs changed a file in the git tree (a lesson must
+never write a tracked file).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
-import time
-import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import nbrun  # noqa: E402
 
 
 def default_notebooks() -> list[Path]:
     lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    solutions = sorted((ROOT / "notebooks" / "exercises" / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    solutions = sorted((ROOT / "notebooks" / "exercises" / "solutions").glob("[0-9][0-9]_*_solutions.ipynb"))
     return lessons + solutions
 
 
-def _failing_line(cell_source: str, error) -> str:
-    """The assert (or other line) that failed, read from the traceback the kernel sent."""
-    text = getattr(error, "traceback", None) or ""
-    if not isinstance(text, str):
-        text = "\n".join(text)
-    # The kernel's traceback marks the failing line with an arrow; fall back to the ename/evalue.
+def _git_status() -> list[str]:
+    """``git status --porcelain`` lines: what differs from the last commit (none outside git)."""
+    import subprocess
 
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
-    arrows = [line for line in plain.splitlines() if line.lstrip().startswith("---->")]
-    line = arrows[-1].split("---->", 1)[1].strip() if arrows else ""
-    line = re.sub(r"^\d+\s*", "", line)
-    ename = getattr(error, "ename", type(error).__name__)
-    evalue = getattr(error, "evalue", str(error))
-    return f"{line}  ->  {ename}: {evalue}".strip() if line else f"{ename}: {evalue}"
-
-
-def run_one(path: Path, seed: int, timeout: int) -> tuple[bool, float, str]:
-    """Execute one notebook with COURSE_SEED=seed. Returns (passed, seconds, message)."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
-
-    nb = nbformat.read(path, as_version=4)
-    os.environ["COURSE_SEED"] = str(seed)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
     try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError) as error:
-        seconds = time.perf_counter() - start
-        index = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"
-                      and any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
-        where = f"cell {index}" if index is not None else "a cell"
-        source = nb.cells[index].source if index is not None else ""
-        return False, seconds, f"{where}: {_failing_line(source, error)}"
-    except Exception as error:  # a dead kernel, a missing kernel spec: say it, keep going
-        seconds = time.perf_counter() - start
-        return False, seconds, "".join(traceback.format_exception_only(error)).strip()
-    return True, time.perf_counter() - start, ""
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return out.stdout.splitlines() if out.returncode == 0 else []
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lesson and solution")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4],
+    parser.add_argument("--seeds", nargs="+", default=["1", "2", "3", "4"],
                         help="values of COURSE_SEED to run (default: 1 2 3 4)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="notebooks run side by side (default 1; each kernel uses every core)")
     args = parser.parse_args(argv)
+    # "--seeds 1 2 nb.ipynb": the values that are not integers are notebooks
+    seeds = [int(v) for v in args.seeds if v.lstrip("-").isdigit()]
+    args.notebooks += [Path(v) for v in args.seeds if not v.lstrip("-").isdigit()]
+    if not seeds:
+        parser.error(f"--seeds needs whole numbers, got {' '.join(args.seeds)}")
+    args.seeds = seeds
     notebooks = [p.resolve() for p in args.notebooks] or default_notebooks()
     missing = [str(p) for p in notebooks if not p.is_file()]
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
 
+    before = _git_status()
+    runs = [(seed, path) for seed in args.seeds for path in notebooks]
+
+    def run(item):
+        seed, path = item
+        name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+        return seed, nbrun.execute(path, env={"COURSE_SEED": str(seed)}, timeout=args.timeout,
+                                   name=name)
+
     failures = []
-    for seed in args.seeds:
-        for path in notebooks:
-            name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
-            passed, seconds, message = run_one(path, seed, args.timeout)
-            verdict = "ok  " if passed else "FAIL"
-            print(f"{verdict} COURSE_SEED={seed} {name} ({seconds:.0f} s)"
-                  + ("" if passed else f"\n     {message}"), flush=True)
-            if not passed:
-                failures.append((seed, name, message))
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for seed, result in pool.map(run, runs):
+            verdict = "ok  " if result.passed else "FAIL"
+            memory = (f", {result.peak_rss_mib:,.0f} MiB" if result.peak_rss_mib is not None
+                      else "")
+            print(f"{verdict} COURSE_SEED={seed} {result.notebook} ({result.seconds:.0f} s{memory})"
+                  + ("" if result.passed else f"\n     {result.message}"), flush=True)
+            if not result.passed:
+                failures.append((seed, result.notebook, result.message))
+    changed = sorted(set(_git_status()) - set(before))
+    if changed:
+        failures.append(("-", "git status", "running the notebooks changed tracked or new files: "
+                         + ", ".join(changed)))
     print()
     if failures:
         print(f"{len(failures)} of {len(args.seeds) * len(notebooks)} runs failed:")

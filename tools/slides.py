@@ -9,8 +9,11 @@ so every section can begin its own slide); outputs are never touched. Values alr
 hand in JupyterLab or by an earlier run, are kept unless ``--force`` is given.
 
 ``build`` writes ``<lesson>.slides.html`` for every lesson with ``jupyter nbconvert --to
-slides``, plus local copies of reveal.js, require.js, jQuery and MathJax next to them, so the
-folder works from a USB stick with no internet. Those libraries come once from the npm registry
+slides``, plus local copies of reveal.js, require.js, jQuery and MathJax next to them and a
+copy of ``img/`` (the lessons' diagrams), so the folder works from a USB stick with no
+internet. What a reader should not see is left out of the decks (the notebooks stay as they
+are): nbval's marker comments, and progress bars stored in their initial "0%|" state.
+Code wraps at the slide's edge; a slide taller than the screen scrolls. Those libraries come once from the npm registry
 at pinned versions; each tarball's sha512 must equal the pinned one, and it is cached under
 ``$COURSE_CACHE_DIR`` (else ``~/.cache/seqmodels-course``).
 """
@@ -268,12 +271,23 @@ PACKAGES = (
 NBCONVERT_OPTIONS = (
     "--SlidesExporter.reveal_url_prefix=reveal.js",
     "--SlidesExporter.reveal_theme=white",  # "simple" would load Google fonts
-    "--SlidesExporter.reveal_scroll=True",
+    # Tall slides scroll by the template's CSS; nbconvert's reveal_scroll script would size
+    # them to the window again after each slide change, past the bottom of a 720 px screen.
+    "--SlidesExporter.reveal_scroll=False",
     "--HTMLExporter.require_js_url=vendor/requirejs/require.js",
     "--HTMLExporter.jquery_url=vendor/jquery/dist/jquery.min.js",
     "--HTMLExporter.mathjax_url=vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
-    "--HTMLExporter.embed_images=True",  # markdown images inline: no ../img/ needed
 )
+
+#: nbval's marker comments (tools/markers.py moves them into tags; a deck never shows them).
+NBVAL_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_[A-Z_]+[ \t]*(?:\n|$)", re.M)
+#: The text of a progress bar that has not moved: what a stored tqdm widget says without its
+#: renderer ("train:   0%|          | 0/1500 [00:00<?, ?it/s]").
+INITIAL_BAR = re.compile(r"(?:^|\s)0%\|")
+WIDGET = "application/vnd.jupyter.widget-view+json"
+#: Links from a lesson (in notebooks/) to the diagrams; the decks sit beside their own img/.
+IMG_LINK = re.compile(r"(\]\(\s*|\bsrc=[\"'])\.\./img/")
+DECK_TITLE = re.compile(r"^(?:lesson\s+)?(\d{2})\s*[·:.\-–—]\s*", re.IGNORECASE)
 
 
 def cache_dir() -> Path:
@@ -363,18 +377,61 @@ def vendor_into(out_dir: Path, cache: Path | None = None) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def _is_initial_bar(output: dict) -> bool:
+    """A progress-bar widget stored before it moved: its only readable text is "0%|"."""
+    data = output.get("data", {})
+    return WIDGET in data and bool(INITIAL_BAR.search(_text(data.get("text/plain", ""))))
+
+
+def for_slides(nb: dict, title: str) -> dict:
+    """A copy of notebook ``nb`` as a deck shows it: no nbval marker comments, no progress
+    bars frozen at 0 %, diagram links pointing at the deck's own ``img/``, titled ``title``."""
+    nb = json.loads(json.dumps(nb))
+    nb.setdefault("metadata", {})["title"] = title
+    for cell in nb["cells"]:
+        source = _text(cell["source"])
+        if cell["cell_type"] == "code":
+            source = NBVAL_MARKER.sub("", source)
+            cell["outputs"] = [o for o in cell.get("outputs", []) if not _is_initial_bar(o)]
+        elif cell["cell_type"] == "markdown":
+            source = IMG_LINK.sub(r"\1img/", source)
+        cell["source"] = source
+    return nb
+
+
+def deck_title(notebook: Path) -> str:
+    """"Lesson 04 · The recurrent network from scratch": one style for every deck, whatever
+    prefix the lesson's first heading uses ("04 · ...", "Lesson 04: ...", "Lesson 04 - ...")."""
+    title = lesson_title(notebook)
+    number = notebook.name[:2] if notebook.name[:2].isdigit() else None
+    match = DECK_TITLE.match(title)
+    if match:
+        number, title = match.group(1), title[match.end():]
+    title = title[:1].upper() + title[1:]
+    return f"Lesson {number} · {title}" if number else title
+
+
 def build(notebooks: list[Path], out_dir: Path, cache: Path | None = None) -> list[Path]:
     """Static reveal.js slides for ``notebooks`` in ``out_dir``, usable offline.
 
-    Returns the HTML files. ``out_dir/index.html`` links them.
+    Returns the HTML files. ``out_dir/index.html`` links them; ``out_dir/img/`` is a copy of
+    the diagrams.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     vendor_into(out_dir, cache)
-    cmd = [sys.executable, "-m", "nbconvert", "--to", "slides", "--log-level=ERROR",
-           f"--TemplateExporter.extra_template_basedirs={TEMPLATES}",
-           "--template=course_slides", f"--output-dir={out_dir}", *NBCONVERT_OPTIONS,
-           *map(str, notebooks)]
-    subprocess.run(cmd, check=True)
+    shutil.copytree(ROOT / "img", out_dir / "img", dirs_exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="slides-") as tmp:
+        staged = []
+        for notebook in notebooks:
+            nb = json.loads(notebook.read_text(encoding="utf-8"))
+            copy = Path(tmp) / notebook.name
+            copy.write_text(json.dumps(for_slides(nb, deck_title(notebook))), encoding="utf-8")
+            staged.append(copy)
+        cmd = [sys.executable, "-m", "nbconvert", "--to", "slides", "--log-level=ERROR",
+               f"--TemplateExporter.extra_template_basedirs={TEMPLATES}",
+               "--template=course_slides", f"--output-dir={out_dir}", *NBCONVERT_OPTIONS,
+               *map(str, staged)]
+        subprocess.run(cmd, check=True)
     pages = [out_dir / f"{nb.stem}.slides.html" for nb in notebooks]
     missing = [p.name for p in pages if not p.is_file()]
     if missing:
@@ -397,7 +454,7 @@ def _write_index(out_dir: Path) -> None:
     items = []
     for page in sorted(out_dir.glob("*.slides.html")):
         notebook = ROOT / "notebooks" / page.name.replace(".slides.html", ".ipynb")
-        title = lesson_title(notebook) if notebook.is_file() else page.stem
+        title = deck_title(notebook) if notebook.is_file() else page.stem
         items.append(f'<li><a href="{html.escape(page.name)}">{html.escape(title)}</a></li>')
     (out_dir / "index.html").write_text(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -14,12 +14,22 @@ In a notebook::
 Every check returns a :class:`Feedback`, which is truthy when the task is solved, so tests can
 ``assert check.bigram_probability(fn)``. Task checks live in one module per lesson
 (``lesson01`` ... ``lesson07``) and are declared with :func:`task`.
+
+Hints wait to be wanted. The first failed attempt at a task says what was tried, what was
+expected and what came back, and how to ask for the hint; from the second failed attempt on,
+the hint comes with it. ``check.hint("bigram_probability")`` shows it any time (every lesson
+module gets a ``hint`` function). A "not done yet" stub is no attempt.
+
+Importing this package in IPython also turns the ``NameError`` of a check or "Try it" cell run
+before the cell that defines the student's function into the course's own feedback ("run the
+cell that defines `rnn_step_forward` first"); any other ``NameError`` keeps its traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,12 +37,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["Feedback", "Mismatch", "task", "recording", "expect", "expect_close",
-           "expect_shape", "expect_equal", "close_or_explain", "as_tuple", "call", "registry"]
+           "expect_shape", "expect_equal", "close_or_explain", "as_tuple", "call", "registry",
+           "Hint", "reset_attempts"]
 
 #: Every declared task, "lesson01.bigram_probability" -> the wrapped check.
 registry: dict[str, Callable] = {}
 
 _recorders: list[list] = []
+
+#: Failed attempts ("wrong" or "error") per task key since import (or reset_attempts()).
+_failed_attempts: dict[str, int] = {}
+
+
+def reset_attempts() -> None:
+    """Forget every failed attempt: the next failure of each task is a first one again."""
+    _failed_attempts.clear()
 
 
 class Mismatch(Exception):
@@ -63,6 +82,8 @@ class Feedback:
     detail: str = ""
     hint: str = ""
     notes: list[str] = field(default_factory=list)
+    show_hint: bool = True   # False: say how to ask for the hint instead of showing it
+    function: str = ""       # the student's function name, for "check.hint(...)"
 
     def __bool__(self) -> bool:
         return self.passed
@@ -81,9 +102,14 @@ class Feedback:
         lines = [head]
         if self.detail:
             lines += [textwrap.indent(self.detail, "     ")]
-        if self.hint:
+        if self.hint and self.show_hint:
             lines += textwrap.wrap("Hint: " + self.hint, width=92, initial_indent="     ",
                                    subsequent_indent="           ")
+        elif self.hint:
+            ask = f'check.hint("{self.function}")' if self.function else "check.hint(...)"
+            when = ("Want a hint before you start?" if self.status == "not done"
+                    else "Try again, or ask for a hint:")
+            lines.append(f"     {when} {ask}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -111,9 +137,54 @@ def _raised_in(error: BaseException, candidate) -> str | None:
     return code.co_name
 
 
+@dataclass
+class Hint:
+    """A task's hint, asked for by the student; shows as text in a notebook."""
+
+    title: str
+    text: str
+
+    @property
+    def message(self) -> str:
+        return "\n".join([f"Hint for {self.title}:"] + textwrap.wrap(
+            self.text, width=92, initial_indent="     ", subsequent_indent="     "))
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(self.message)
+
+
+def _hint_of(module: str, name) -> Hint:
+    """The hint of the task of lesson module ``module`` named ``name``: the student's function
+    name (``"clip_by_norm"``), the function itself, or the check."""
+    tasks = {key: check for key, check in registry.items() if key.startswith(module + ".")}
+    wanted = getattr(name, "__name__", name)
+    for key, check in tasks.items():
+        if wanted in (key.rsplit(".", 1)[-1], check.function):
+            return Hint(check.title, check.hint)
+    known = sorted(check.function for check in tasks.values())
+    raise ValueError(f"no task named {wanted!r} in {module}; expected one of {known}")
+
+
+def _give_module_a_hint_function(module_name: str) -> None:
+    module = sys.modules.get(module_name)
+    if module is None or hasattr(module, "hint"):
+        return
+    short = module_name.rsplit(".", 1)[-1]
+
+    def hint(name) -> Hint:
+        """Show the hint of one task: ``check.hint("clip_by_norm")``."""
+        return _hint_of(short, name)
+
+    module.hint = hint
+
+
 def task(title: str, *, hint: str, function: str):
-    """Declare a check. ``title`` names the task, ``hint`` is shown whenever it is not solved,
-    ``function`` is the name the student's function has in the notebook (used in messages).
+    """Declare a check. ``title`` names the task, ``hint`` is shown from the second failed
+    attempt on (or when asked for with ``check.hint(function)``), ``function`` is the name the
+    student's function has in the notebook (used in messages).
 
     The decorated function receives the student's object, calls it through :func:`call`, and
     raises :class:`Mismatch` when an answer is wrong; it may return a list of short notes shown
@@ -126,7 +197,7 @@ def task(title: str, *, hint: str, function: str):
         @functools.wraps(checker)
         def run(candidate) -> Feedback:
             def fb(**kw) -> Feedback:
-                return Feedback(task=key, title=title, **kw)
+                return Feedback(task=key, title=title, function=function, **kw)
 
             if not callable(candidate):
                 result = fb(passed=False, status="wrong", hint=hint,
@@ -151,6 +222,11 @@ def task(title: str, *, hint: str, function: str):
                                            f"{_describe(e.error)}")
                 except Mismatch as e:
                     result = fb(passed=False, status="wrong", hint=hint, detail=e.message)
+            if result.status in ("wrong", "error"):
+                _failed_attempts[key] = _failed_attempts.get(key, 0) + 1
+                result.show_hint = _failed_attempts[key] >= 2
+            elif result.status == "not done":
+                result.show_hint = False
             for rec in _recorders:
                 rec.append(result)
             return result
@@ -159,6 +235,7 @@ def task(title: str, *, hint: str, function: str):
         run.hint = hint
         run.function = function
         registry[key] = run
+        _give_module_a_hint_function(checker.__module__)
         return run
 
     return decorate
@@ -265,3 +342,44 @@ def as_tuple(got, n, names, what):
                                                  if isinstance(got, np.ndarray) else ""))
         raise Mismatch(f"For {what}: expected a tuple of {n}, ({', '.join(names)}); got {kind}.")
     return tuple(got)
+
+
+# ---- a check or "Try it" cell run before the student's function exists ------------------------
+
+
+def undefined_function_feedback(name: str) -> str | None:
+    """The course's message for a ``NameError`` on ``name``, when ``name`` is the function of
+    a declared task (the newest declared, if several lessons use the name); else None."""
+    titles = [check.title for check in registry.values() if check.function == name]
+    if not titles:
+        return None
+    return (f"[..] {titles[-1]}: `{name}` is not defined yet.\n"
+            f"     Run the cell that defines it (the one with `def {name}(...)`) first, "
+            f"then run this cell again.")
+
+
+def _name_error_handler(shell, etype, value, tb, tb_offset=None):
+    """IPython custom exception handler: feedback for a task function that is not defined yet,
+    the ordinary traceback for every other NameError."""
+    message = undefined_function_feedback(getattr(value, "name", None) or "")
+    if message is None:
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+    else:
+        print(message)
+    return None
+
+
+def _install_name_error_feedback() -> bool:
+    """Install :func:`_name_error_handler` in the running IPython, if any (and if no other
+    custom handler is there). Returns whether it is installed."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return False
+    if shell.custom_exceptions and shell.custom_exceptions != (NameError,):
+        return False  # someone else's handler: leave it alone
+    shell.set_custom_exc((NameError,), _name_error_handler)
+    return True
+
+
+_install_name_error_feedback()

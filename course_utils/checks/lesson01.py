@@ -43,8 +43,9 @@ def bag_of_words(fn):
 
 
 @task("Task 2 · counting n-grams", function="count_ngrams",
-      hint="An n-gram is a window of n consecutive tokens; a list of length L has L - n + 1 "
-           "of them. Slice tokens[i:i + n], turn it into a tuple, and count.")
+      hint="An n-gram is a window of n consecutive tokens; a list of length L has L - n + 1 of "
+           "them. Slide the window one token at a time, turn each window into a tuple (a list "
+           "cannot be a dict key), and count how often each one occurs.")
 def count_ngrams(fn):
     for n in (1, 2, 3):
         got = call(fn, list(_TOKENS), n, what=f"counting {n}-grams")
@@ -65,8 +66,9 @@ def count_ngrams(fn):
 
 
 @task("Task 3 · bigram probability", function="bigram_probability",
-      hint="P(w2 | w1) is the number of times w1 is directly followed by w2, divided by the "
-           "number of bigrams that start with w1. If w1 never starts a bigram, return 0.0.")
+      hint="The probability of w2 after w1 is the number of times w1 is directly followed by w2, "
+           "divided by the number of bigrams that start with w1. If w1 never starts a bigram, the"
+           " answer is 0.0.")
 def bigram_probability(fn):
     cases = [("the", "cat", 2 / 3), ("the", "mat", 1 / 3), ("cat", "sat", 1 / 2),
              ("cat", "the", 0.0), ("ran", "the", 0.0)]
@@ -81,8 +83,9 @@ def bigram_probability(fn):
 
 
 @task("Task 4 · perplexity", function="perplexity",
-      hint="Take the mean of log(p) over the probabilities, negate it, and exponentiate. "
-           "math.log and math.exp (or np.log / np.exp) are all you need.")
+      hint="Average the natural logarithms of the probabilities, negate that mean, and "
+           "exponentiate the result. The logarithm and the exponential of the math module (or of "
+           "NumPy) are all you need.")
 def perplexity(fn):
     expect_close(call(fn, [0.25] * 8, what="the perplexity of eight probabilities of 1/4"),
                  4.0, what="perplexity([0.25] * 8): a model as unsure as a fair 4-sided die")

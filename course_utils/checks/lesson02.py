@@ -62,9 +62,10 @@ def _unit_rows(W: np.ndarray) -> np.ndarray:
 
 
 @task("Task 1 · embedding lookup", function="embedding_lookup",
-      hint="Indexing a NumPy array with an integer array picks whole rows: W[[4, 0]] is rows 4 "
-           "and 0, and an index array of shape (B, T) gives shape (B, T, D). Compare the ids "
-           "with 0 and V yourself before indexing: NumPy reads W[-1] as the last row.")
+      hint="Indexing a NumPy array with an integer array picks whole rows, in the order given, "
+           "and an index array of shape (B, T) gives a result of shape (B, T, D). Check yourself "
+           "that every id lies between 0 and V - 1 before indexing: NumPy reads a negative index "
+           "as counting from the end.")
 def embedding_lookup(fn):
     rng = np.random.default_rng(20)
     V, D = 6, 3
@@ -122,9 +123,9 @@ def _as_pairs(got, what: str) -> Counter:
 
 
 @task("Task 2 · skip-gram pairs", function="skipgram_pairs",
-      hint="Loop over the positions i of the sentence; for each, loop over the positions j with "
-           "|i - j| <= window that exist in the sentence, skip j == i, and record the pair "
-           "(ids[i], ids[j]). Compare positions, not ids: the same word can occur twice.")
+      hint="Visit every position i of the sentence; for each, visit the positions j within the "
+           "window on either side that exist in the sentence, skip j equal to i, and record the "
+           "pair (id at i, id at j). Compare positions, not ids: the same word can occur twice.")
 def skipgram_pairs(fn):
     probes = [
         ([10, 11, 12, 13, 14], 2, "ids [10, 11, 12, 13, 14] with window=2"),
@@ -162,9 +163,10 @@ def skipgram_pairs(fn):
 
 
 @task("Task 3 · the negative-sampling loss", function="sgns_loss",
-      hint="Compute the scores s = U @ v (one per row of U). The true context (row 0) adds "
-           "-log(sigmoid(s[0])); each negative adds -log(sigmoid(-s[k])). Sum them; "
-           "sigmoid(x) = 1 / (1 + exp(-x)).")
+      hint="Compute one score per row of U: its dot product with v. The true context (row 0) adds"
+           " minus the log of the sigmoid of its score; each negative adds minus the log of the "
+           "sigmoid of minus its score. Sum them; the sigmoid of x is 1 over (1 plus e to the "
+           "minus x).")
 def sgns_loss(fn):
     rng = np.random.default_rng(21)
     for K, D in [(2, 4), (5, 3), (0, 2)]:
@@ -215,9 +217,10 @@ def _compare_gradient(got, expected, *, name: str, what: str) -> None:
 
 
 @task("Task 4 · the gradient of the loss", function="sgns_grads",
-      hint="With scores s = U @ v and labels y = (1, 0, ..., 0), the loss changes with each "
-           "score by g = sigmoid(s) - y. Each score s_j = v . U[j] then passes g_j back: to v "
-           "through U[j], and to U[j] through v. dv has the shape of v, dU the shape of U.")
+      hint="Each score is the dot product of v with one row of U; its label is 1 for row 0 and 0 "
+           "for the negatives. The loss changes with each score by the sigmoid of the score minus"
+           " its label. That number passes back to v through the row of U, and to the row of U "
+           "through v. dv has the shape of v, dU the shape of U.")
 def sgns_grads(fn):
     rng = np.random.default_rng(22)
     for K, D in [(2, 4), (5, 3)]:
@@ -267,9 +270,9 @@ _FILM_W = np.array([[1.0, 0.0], [0.9, 0.1], [3.0, 3.0], [0.2, 1.0], [-1.0, 0.5]]
 
 
 @task("Task 5 · nearest neighbours by cosine similarity", function="cosine_neighbours",
-      hint="Divide every row of W by its length (np.linalg.norm(W, axis=1, keepdims=True)); "
-           "then one matrix-vector product gives the cosine with every word. Sort from the "
-           "largest down (np.argsort of the negated values), skip the word itself, keep k.")
+      hint="Divide every row of W by its own length (keep the summed axis, so the division goes "
+           "row by row); then one matrix-vector product gives the cosine with every word. Sort "
+           "from the largest down, skip the word itself, and keep k.")
 def cosine_neighbours(fn):
     rng = np.random.default_rng(23)
     W_rand = rng.normal(size=(12, 5)) * rng.uniform(0.3, 3.0, size=(12, 1))
@@ -326,8 +329,9 @@ _ROYAL_W = np.array([
 
 @task("Task 6 · analogies with 3CosAdd", function="analogy",
       hint="Normalise every row of W to length 1 first. The question a : b :: c : ? asks for the "
-           "word whose unit vector has the largest dot product with unit(b) - unit(a) + unit(c). "
-           "The three question words themselves are not allowed as answers.")
+           "word whose unit vector has the largest dot product with the unit vector of b, minus "
+           "that of a, plus that of c. The three question words themselves are not allowed as "
+           "answers.")
 def analogy(fn):
     rng = np.random.default_rng(25)
     W_rand = rng.normal(size=(15, 6)) * rng.uniform(0.3, 3.0, size=(15, 1))

@@ -24,9 +24,10 @@ def _rotation(angle: float) -> np.ndarray:
 
 
 @task("Task 1 · one-hot with an <unk> bucket", function="one_hot_encode",
-      hint="Make a dict from each category to its column, categories[i] -> i + 1, so column 0 "
-           "stays free for <unk>. Start from zeros of shape (len(values), len(categories) + 1) "
-           "and put one 1 in every row; a value the dict does not know goes to column 0.")
+      hint="Map each category to a column, counting from 1, so that column 0 stays free for "
+           "<unk>. Start from a matrix of zeros with one row per value and one column more than "
+           "there are categories, and put a single 1 in every row; a value the map does not know "
+           "goes to column 0.")
 def one_hot_encode(fn):
     categories = ["Berlin", "Hamburg", "Munich"]
     probes = [
@@ -132,9 +133,9 @@ def _as_count(value) -> int | None:
 
 @task("Task 3 · counting parameters", function="param_counts",
       hint="List the layers of each model in lesson 03 ('Two models, side by side'). A Dense "
-           "layer from n inputs to m units has n * m weights and m biases; an Embedding(K, D) "
-           "has K * D numbers and no bias; the one-hot encoding itself has none. Both models "
-           "end with Dense(hidden -> 1).")
+           "layer from n inputs to m units has n times m weights and m biases; an Embedding of K "
+           "categories in D dimensions has K times D numbers and no bias; the one-hot encoding "
+           "itself has none. Both models end with a Dense layer from the hidden units to 1 unit.")
 def param_counts(fn):
     probes = [(1001, 3, 32, 2, "the 1,000 shops plus the OOV id, as printed by Keras in lesson 03"),
               (21, 3, 32, 2, "20 shops plus the OOV id, as printed by Keras in lesson 03"),
@@ -187,10 +188,11 @@ def _procrustes_variants(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
 
 
 @task("Task 4 · Procrustes: lay a learned map on the real one", function="procrustes",
-      hint="Follow the formulas above one step at a time: centre both clouds first, take the "
-           "SVD of A.T @ B (not B.T @ A), R = U @ Vt, the scale uses the singular values and "
-           "the centred source, and the target's mean is added back at the end. Nothing in "
-           "it needs D = 2.")
+      hint="Follow the formulas above one step at a time: centre both clouds first, take the SVD "
+           "of the transposed source times the target (not the other way round), build the "
+           "rotation from U and V transposed, compute the scale from the singular values and the "
+           "centred source, and add the target's mean back at the end. Nothing in it needs two "
+           "dimensions.")
 def procrustes(fn):
     rng = np.random.default_rng(31)
     xy = cat.capital_coordinates_km()
@@ -249,10 +251,10 @@ def _linear_part(source: np.ndarray, mapped: np.ndarray) -> np.ndarray:
 
 
 @task("Task 5 · a map, not its mirror image", function="align_without_mirror",
-      hint="Start from Task 4. R = U @ Vt is a reflection when det(U @ Vt) < 0. Then flip the "
-           "sign of the last singular direction (the last column of U, which belongs to the "
-           "smallest singular value) before forming R; that singular value then counts with a "
-           "minus sign in the scale too.")
+      hint="Start from Task 4. The rotation built from the SVD is a reflection when its "
+           "determinant is negative. Then flip the sign of the last singular direction (the last "
+           "column of U, which belongs to the smallest singular value) before forming the "
+           "rotation; that singular value then counts with a minus sign in the scale too.")
 def align_without_mirror(fn):
     rng = np.random.default_rng(32)
     xy = cat.capital_coordinates_km()

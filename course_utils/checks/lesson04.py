@@ -9,6 +9,8 @@ a wrong value.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from course_utils import gradcheck, rnn
@@ -34,8 +36,8 @@ def _simple_rnn(W_x, W_h, b):
 
 @task("Task 1 · one RNN step", function="rnn_step_forward",
       hint="Add the input's contribution (x times W_x), the memory's contribution (h_prev times "
-           "W_h) and the bias, then squash with np.tanh. Mind the order of each product: the "
-           "batch is the first axis. Return h and the cache tuple named in the task.")
+           "W_h) and the bias, then squash with tanh. Mind the order of each product: the batch "
+           "is the first axis. Return h and the cache tuple named in the task.")
 def rnn_step_forward(fn):
     p = _step_probe(0)
     got = call(fn, *(v.copy() for v in p.values()), what="running one step on a batch of 3")
@@ -102,9 +104,9 @@ def _backward_mistakes(p, h, dh):
 
 
 @task("Task 2 · the step's backward pass", function="rnn_step_backward",
-      hint="First the gradient w.r.t. the pre-activation a: dh times the derivative of tanh, "
-           "written with h from the cache. Every other gradient follows from a = x W_x + h_prev "
-           "W_h + b like in a dense layer; db sums over the batch.")
+      hint="First the gradient with respect to the pre-activation a: dh times the derivative of "
+           "tanh, written with h from the cache. Every other gradient follows from a being x "
+           "times W_x plus h_prev times W_h plus b, as in a dense layer; db sums over the batch.")
 def rnn_step_backward(fn):
     p = _step_probe(1)
     h = np.tanh(p["x"] @ p["W_x"] + p["h_prev"] @ p["W_h"] + p["b"])
@@ -141,8 +143,8 @@ def _seq_probe(seed=2, N=2, T=6, D=3, H=4):
 
 @task("Task 3 · unrolling over a sequence", function="rnn_forward",
       hint="Loop over the time axis (axis 1 of x), feed each step the state the previous step "
-           "produced (h0 for the first), and collect every new state; np.stack(..., axis=1) "
-           "puts them in the (N, T, H) layout.")
+           "produced (h0 for the first), and collect every new state; stacking them along a new "
+           "axis 1 gives the (N, T, H) layout.")
 def rnn_forward(fn):
     p = _seq_probe()
     N, T, _ = p["x"].shape
@@ -226,11 +228,20 @@ def clip_by_norm(fn):
     small = _grad_dict(4, 0.2)
     _check_clipped(fn, small, 5.0, f"gradients of joint norm {_joint_norm(small):.3g}")
     zero = {k: np.zeros_like(v) for k, v in big.items()}
-    got = call(fn, zero, 5.0, what="clipping all-zero gradients")
+    # A division by the zero norm may still give the right zeros (min(1, inf) is 1), but only
+    # under NumPy's RuntimeWarning: record warnings instead of letting them print in red.
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
+        warnings.simplefilter("always")
+        got = call(fn, zero, 5.0, what="clipping all-zero gradients")
     if isinstance(got, dict):
         values = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in got.values()])
         expect(np.all(np.isfinite(values)), "For all-zero gradients: got nan or inf, probably "
                                             "from 0 / 0. A zero gradient has nothing to clip.")
+    numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    expect(not numeric, "For all-zero gradients (joint norm 0): NumPy warned "
+                        f"\"{numeric[0].message if numeric else ''}\", so your function divided "
+                        "by the zero norm. The result may look right, but only by luck. A zero "
+                        "gradient has nothing to clip: return it unchanged without dividing.")
     _check_clipped(fn, zero, 5.0, "all-zero gradients")
     return ["The direction is kept; only the length shrinks, and only when it is too long."]
 
@@ -259,9 +270,10 @@ def _chain(mats):
 
 
 @task("Task 5 · the product of Jacobians", function="hidden_jacobian",
-      hint="One step's Jacobian dh_t/dh_{t-1} scales row i of W_h's transpose by tanh' of unit "
-           "i, i.e. 1 - h_t[i]**2. Multiply the T step Jacobians with the newest step on the "
-           "left: dh_T/dh_0 = J_T J_{T-1} ... J_1.")
+      hint="One step's Jacobian scales row i of the transpose of W_h by the tanh derivative of "
+           "unit i, which is 1 minus the square of that unit's new state. Multiply the T step "
+           "Jacobians with the newest step on the left: the last step's Jacobian times the one "
+           "before it, down to the first.")
 def hidden_jacobian(fn):
     hs, W_h, expected = _jacobian_probe()
     steps = [(1 - h * h)[:, None] * W_h.T for h in hs]  # J_1 .. J_T
@@ -296,9 +308,10 @@ def _measured_norm(W_h, T):
 
 
 @task("Task 6 · Can you do better? A bound before training", function="jacobian_norm_bound",
-      hint="Each step's Jacobian is diag(tanh') times W_h transposed, and |tanh'| <= 1, so no "
-           "step stretches a vector more than W_h does at most: by its largest singular value "
-           "(np.linalg.svd or np.linalg.norm with the right ord). T steps multiply T factors.")
+      hint="Each step's Jacobian is a diagonal matrix of tanh derivatives times W_h transposed, "
+           "and no tanh derivative exceeds 1, so no step stretches a vector more than W_h can: by"
+           " its largest singular value (an SVD, or NumPy's matrix norm of the right order, gives"
+           " it). T steps multiply T such factors.")
 def jacobian_norm_bound(fn):
     r = np.random.default_rng(7)
     probes = [(_SHEAR, 2), (_SHEAR, 5), (0.4 * r.standard_normal((4, 4)), 3),

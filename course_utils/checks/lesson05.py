@@ -43,9 +43,10 @@ def _lstm_step(x, h_prev, c_prev, W_x, W_h, b):
 
 
 @task("Task 1 · the four LSTM gates", function="lstm_gates",
-      hint="Compute z = x W_x + h_prev W_h + b once, shape (N, 4H), and cut it into four blocks "
-           "of H columns in Keras's order i, f, c(=g), o. The three gates squash with a "
-           "sigmoid (0..1), the candidate with tanh (-1..1).")
+      hint="Compute the pre-activations (x times W_x, plus h_prev times W_h, plus b) once, shape "
+           "(N, 4H), and cut them into four blocks of H columns in Keras's order: input gate, "
+           "forget gate, candidate, output gate. The three gates squash with a sigmoid (0 to 1), "
+           "the candidate with tanh (-1 to 1).")
 def lstm_gates(fn):
     x, h_prev, W_x, W_h, b = _weights(0, 4)
     got = call(fn, x.copy(), h_prev.copy(), W_x.copy(), W_h.copy(), b.copy(),
@@ -103,9 +104,11 @@ def lstm_cell_update(fn):
 
 
 @task("Task 3 · one GRU step", function="gru_step",
-      hint="Two products: a = x W_x + b[0] and u = h_prev W_h + b[1], each (N, 3H), each cut "
-           "into blocks z, r, h. The gates add their two blocks and take a sigmoid; the "
-           "candidate is tanh(a_h + r * u_h). Then mix: z keeps the old state.")
+      hint="Two products, each (N, 3H): the input's (x times W_x, plus the first row of b) and "
+           "the memory's (h_prev times W_h, plus the second row of b), each cut into blocks for "
+           "z, r and the candidate. The gates add their two blocks and take a sigmoid; the "
+           "candidate takes tanh of its input block plus r times its memory block. Then mix: z "
+           "keeps the old state.")
 def gru_step(fn):
     x, h_prev, W_x, W_h, b = _weights(2, 3)
     got = call(fn, x.copy(), h_prev.copy(), W_x.copy(), W_h.copy(), b.copy(),
@@ -252,9 +255,10 @@ def _kept_by_lstm(b_f, steps, H=3):
 
 @task("Task 6 · Can you do better? A forget bias for long memories",
       function="forget_bias_for",
-      hint="Along the cell state each step multiplies the gradient by f, so T steps keep "
-           "f**T of it. Solve f**T = keep for f, then undo the sigmoid (its inverse is the "
-           "logit) to get the bias. keep = 0 or 1 cannot be reached with a finite bias.")
+      hint="Along the cell state each step multiplies the gradient by f, so T steps keep f to the"
+           " power T of it. Solve for the f that keeps the share asked for, then undo the sigmoid"
+           " (its inverse is the logit) to get the bias. Keeping all or nothing cannot be reached"
+           " with a finite bias.")
 def forget_bias_for(fn):
     for steps, keep in [(200, 0.5), (10, 0.9), (1, 0.5), (1, 0.2), (50, 0.01)]:
         got = call(fn, steps, keep, what=f"choosing the bias for steps={steps}, keep={keep}")

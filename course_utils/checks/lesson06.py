@@ -75,9 +75,9 @@ def _one_id(got, what, V):
 
 
 @task("Task 1 · characters to ids", function="encode",
-      hint="Build a dict from each character of `chars` to its position, then look every "
-           "character of the text up in it. Check for characters missing from the dict before "
-           "you look them up, and raise ValueError with a message that names them.")
+      hint="Build a dict from each character of chars to its position, then look every character "
+           "of the text up in it. Check for characters missing from the dict before you look them"
+           " up, and raise ValueError with a message that names them.")
 def encode(fn):
     for text, source in [("to be or not to be", "to be or not to be"),
                          ("low", "hello world"), ("", "abc")]:
@@ -141,9 +141,10 @@ def _check_streams(fn, ids, B, T, label):
 
 
 @task("Task 2 · parallel streams", function="stream_batches",
-      hint="Cut the first B * S ids into a (B, S) array with S = (L - 1) // B, one stream per "
-           "row; the targets are the same cut of the ids shifted by one. Batch k is the columns "
-           "k*T to (k+1)*T of both arrays; stop before a window would run past the end.")
+      hint="Each of the B streams gets S ids, where S is the number of ids minus one, divided by "
+           "B and rounded down: cut the first B times S ids into a (B, S) array, one stream per "
+           "row. The targets are the same cut of the ids shifted by one. Batch k is the k-th "
+           "block of T columns of both arrays; stop before a window would run past the end.")
 def stream_batches(fn):
     _check_streams(fn, np.arange(24), 2, 4, "np.arange(24)")
     rng = np.random.default_rng(6)
@@ -152,9 +153,11 @@ def stream_batches(fn):
 
 
 @task("Task 3 · stable softmax cross-entropy", function="softmax_cross_entropy",
-      hint="Subtract each row's maximum before exp (the softmax does not change). For the loss "
-           "use -z[target] + log(sum(exp(z))) on the shifted row instead of log(p): p can "
-           "underflow to 0. The gradient of the mean loss is (softmax - one_hot(target)) / M.")
+      hint="Subtract each row's maximum from its logits before exponentiating (the softmax does "
+           "not change). For the loss, take minus the target's shifted logit plus the log of the "
+           "sum of the exponentials of the shifted row, instead of the log of a probability: a "
+           "probability can underflow to 0. The gradient of the mean loss is the softmax minus "
+           "the one-hot target, divided by M.")
 def softmax_cross_entropy(fn):
     rng = np.random.default_rng(3)
     logits = rng.normal(0, 2, (4, 6))
@@ -193,9 +196,9 @@ def softmax_cross_entropy(fn):
 
 
 @task("Task 4 · temperature and top-k", function="temperature_probs",
-      hint="Divide the logits by the temperature, then take a stable softmax. For top_k, find "
-           "the k-th largest scaled logit and give every smaller one -inf before the softmax: "
-           "exp(-inf) is exactly 0, and the rest renormalise by themselves.")
+      hint="Divide the logits by the temperature, then take a stable softmax. For top-k, find the"
+           " k-th largest scaled logit and give every smaller one minus infinity before the "
+           "softmax: its exponential is exactly 0, and the rest renormalise by themselves.")
 def temperature_probs(fn):
     logits = np.array([2.0, 1.0, 0.5, -1.0, 0.0, 1.5])
     for T, k in [(1.0, None), (0.5, None), (2.0, None), (0.8, 3), (1.0, 1)]:
@@ -222,8 +225,8 @@ def temperature_probs(fn):
 
 @task("Task 5 · sampling with temperature", function="sample_with_temperature",
       hint="Compute the probabilities with your temperature_probs, then let the generator you "
-           "were given pick an id: rng.choice(V, p=probs) does it. Return a plain int, and use "
-           "no other source of randomness.")
+           "were given pick one id with exactly those probabilities (its choice method accepts "
+           "them). Return a plain int, and use no other source of randomness.")
 def sample_with_temperature(fn):
     logits = np.array([2.0, 1.0, 0.5, -1.0, 0.0])
     V = logits.size
@@ -270,8 +273,8 @@ def sample_with_temperature(fn):
 
 @task("Task 6 · nucleus (top-p) filtering", function="top_p_probs",
       hint="Sort the softmax probabilities from largest to smallest and add them up as you go. "
-           "Keep characters up to and including the one where the running total first reaches "
-           "p, set the rest to 0, and renormalise. np.argsort and np.cumsum help.")
+           "Keep characters up to and including the one where the running total first reaches p, "
+           "set the rest to 0, and renormalise. NumPy's argsort and cumulative sum help.")
 def top_p_probs(fn):
     logits = np.array([1.0, 3.0, 0.2, 2.2, -0.5, 0.9])
     probs = _softmax(logits)

@@ -52,8 +52,9 @@ def _masked_are_zero(A, mask, what):
 
 
 @task("Task 1 · attention weights of one query", function="attention_weights",
-      hint="Score every key with a dot product (K @ q gives all Tv of them at once), divide by "
-           "sqrt(d), and take a softmax that subtracts the largest score before exp.")
+      hint="Score every key by its dot product with the query (one matrix-vector product gives "
+           "all Tv of them), divide by the square root of d, and take a softmax that subtracts "
+           "the largest score before exponentiating.")
 def attention_weights(fn):
     rng = np.random.default_rng(0)
     K = rng.standard_normal((5, 4))
@@ -97,9 +98,10 @@ def _attend_cases():
 
 @task("Task 2 · batched attention with a mask", function="attend",
       hint="All scores at once are one batched product of Q with K transposed on its last two "
-           "axes, times the scale (1/sqrt(d) when scale is None). Give a (B, Tv) mask a query "
-           "axis so it broadcasts, set the masked scores to -inf, take a stable softmax over "
-           "the keys (the last axis), and weight the values with the result.")
+           "axes, times the scale (one over the square root of d when scale is None). Give a (B, "
+           "Tv) mask a query axis so it broadcasts, set the masked scores to minus infinity, take"
+           " a stable softmax over the keys (the last axis), and weight the values with the "
+           "result.")
 def attend(fn):
     Q, K, V, cases = _attend_cases()
     B, Tq, Tv = Q.shape[0], Q.shape[1], K.shape[1]
@@ -157,10 +159,11 @@ def additive_scores(fn):
 
 
 @task("Task 4 · the gradient through the softmax", function="scores_gradient",
-      hint="First the gradient with respect to the weights: dA = dout @ V^T, shape (B, Tq, Tv). "
-           "Then the chain rule through each row's softmax with the Jacobian above: every "
-           "weight of a row depends on every score of it, which gives A * (dA - something "
-           "computed once per row). Masked weights are 0, so their gradient comes out 0.")
+      hint="First the gradient with respect to the weights: the upstream gradient times V "
+           "transposed, shape (B, Tq, Tv). Then the chain rule through each row's softmax, with "
+           "the Jacobian above: every weight of a row depends on every score of that row. Write "
+           "that product out for one row on paper; it simplifies to something that needs only one"
+           " extra number per row. Masked weights are 0, so their gradient comes out 0.")
 def scores_gradient(fn):
     rng = np.random.default_rng(3)
     B, Tq, Tv, dv = 2, 3, 5, 4
@@ -199,8 +202,8 @@ def scores_gradient(fn):
 
 @task("Task 5 · causal self-attention", function="causal_self_attention",
       hint="Queries, keys and values are three projections of the same X. The mask is lower "
-           "triangular (np.tril helps) and the same for every sequence in the batch; your "
-           "attend from Task 2 does the rest.")
+           "triangular (each position sees itself and the positions before it) and the same for "
+           "every sequence in the batch; your attend from Task 2 does the rest.")
 def causal_self_attention(fn):
     rng = np.random.default_rng(4)
     B, T, D, d, dv = 2, 6, 5, 4, 3
