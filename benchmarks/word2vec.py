@@ -1,18 +1,24 @@
-"""NumPy skip-gram versus gensim skip-gram: speed and quality on the same reviews.
+"""Word vectors on IMDB reviews: NumPy skip-gram versus gensim, and the lesson's table, with seed spreads.
 
-Both train skip-gram with negative sampling with identical settings (vector_size 100, window 5,
-5 negatives, min_count 5, sample 1e-3, linear learning-rate decay 0.025 -> 0.0001; gensim with
-sg=1 and one worker thread) on the same tokenised IMDB training reviews. Each is timed end to
-end (vocabulary + training). Speed is corpus tokens x epochs / seconds for both; quality is the
-WordSim-353 Spearman correlation (plus Google-analogy accuracy for information).
+``--experiment compare`` (default): NumPy skip-gram and gensim skip-gram with identical settings
+(vector_size 100, window 5, 5 negatives, min_count 5, sample 1e-3, linear learning-rate decay
+0.025 -> 0.0001; gensim with sg=1 and one worker thread) on the same tokenised training reviews,
+for every seed in ``--seeds``. Both are scored on the same WordSim-353 pairs and the same analogy
+questions (the words both models know, ``shared_vocab``). Reports each model's mean and standard
+deviation over seeds, and the per-seed difference NumPy - gensim (mean and standard deviation):
+a difference smaller than about twice its spread is no difference. Also the speed (tokens x
+epochs / second, vocabulary and training included) and a PPMI + truncated SVD count baseline on
+the same text (deterministic up to the SVD's random start).
 
-Targets: speed_ratio = numpy / gensim words/s >= 0.25, quality_ratio = numpy / gensim
-WordSim-353 Spearman >= 0.9. On this little text the Spearman of either model moves by about
-+-0.02 from one seed to the next, so both are trained with every seed in ``--seeds`` and the
-means are compared (per-seed values are in the JSON too). Prints exactly one JSON line. Run
-with PYTHONHASHSEED=0 (make benchmarks does) so that gensim is reproducible.
+``--experiment table``: the lesson's one-thing-at-a-time table (gensim CBOW, sample 1e-4:
+10,000 reviews x 1 epoch, 10,000 x 2, all 100,000 x 2), scored on the questions and pairs all
+three know, for every seed: the seed spread of each row.
 
-    python benchmarks/word2vec.py [--reviews 25000] [--epochs 1] [--seeds 0,1]
+Prints exactly one JSON line. Run with PYTHONHASHSEED=0 (make benchmarks does) so that gensim is
+reproducible.
+
+    python benchmarks/word2vec.py [--reviews 10000] [--epochs 3] [--seeds 0 1 2]
+    python benchmarks/word2vec.py --experiment table --seeds 0 1 2
 """
 
 from __future__ import annotations
@@ -25,77 +31,117 @@ import time
 
 import numpy as np
 
+import course_utils
 from course_utils import data
 from course_utils import embeddings as E
 from course_utils import text as T
 
 SETTINGS = {"vector_size": 100, "window": 5, "negative": 5, "min_count": 5, "sample": 1e-3,
             "alpha": 0.025, "min_alpha": 1e-4}
+CBOW = {"vector_size": 100, "window": 5, "negative": 5, "min_count": 5, "sample": 1e-4, "sg": 0,
+        "workers": 1}
+
+
+def _stats(values) -> dict:
+    values = np.asarray(values, dtype=float)
+    return {"mean": round(float(values.mean()), 4),
+            "std": round(float(values.std(ddof=1)) if len(values) > 1 else 0.0, 4),
+            "by_seed": [round(float(v), 4) for v in values]}
+
+
+def _score(kvs: dict, vocab: set[str]) -> dict:
+    return {name: (E.wordsim353(kv, vocab)["spearman"],
+                   E.analogy_accuracy(kv, vocab=vocab)["accuracy"]) for name, kv in kvs.items()}
+
+
+def _subset(seed: int, reviews: int) -> list[list[str]]:
+    texts, _ = data.load_imdb("train")
+    order = np.random.default_rng(seed).permutation(len(texts))[:reviews]
+    return T.tokenize_all(texts[i] for i in order)
+
+
+def compare(args) -> dict:
+    from gensim.models import Word2Vec
+
+    seconds = {"numpy": 0.0, "gensim": 0.0}
+    ws = {"numpy": [], "gensim": [], "ppmi_svd": []}
+    an = {"numpy": [], "gensim": [], "ppmi_svd": []}
+    n_words = 0
+    for k in args.seeds:
+        seed = course_utils.set_seed(k, tensorflow=False)
+        sentences = _subset(seed, args.reviews)  # the lesson draws its subset from SEED too
+        n_words += sum(map(len, sentences)) * args.epochs
+        kvs = {}
+        # Alternate which one runs first so that a change of machine load hits both alike.
+        for name in (["gensim", "numpy"] if k % 2 == 0 else ["numpy", "gensim"]):
+            start = time.perf_counter()
+            if name == "gensim":
+                kvs[name] = Word2Vec(sentences, sg=1, workers=1, epochs=args.epochs, seed=seed,
+                                     **SETTINGS).wv
+            else:
+                kvs[name] = E.train_skipgram(sentences, epochs=args.epochs, seed=seed, **SETTINGS)
+            seconds[name] += time.perf_counter() - start
+        words, counts = E.build_vocab(sentences, min_count=5)
+        M = E.ppmi(E.cooccurrence(sentences, words, window=5))
+        kvs["ppmi_svd"] = E.keyed_vectors(words, E.svd_vectors(M, 100, seed=seed), counts)
+        vocab = E.shared_vocab(*kvs.values())
+        for name, (w, a) in _score(kvs, vocab).items():
+            ws[name].append(w)
+            an[name].append(a)
+    numpy_wps, gensim_wps = n_words / seconds["numpy"], n_words / seconds["gensim"]
+    return {
+        "benchmark": "word2vec_skipgram_numpy_vs_gensim",
+        "reviews": args.reviews,
+        "epochs": args.epochs,
+        "seeds": args.seeds,
+        "numpy_words_per_s": round(numpy_wps),
+        "gensim_words_per_s": round(gensim_wps),
+        "speed_ratio": round(numpy_wps / gensim_wps, 3),
+        "wordsim": {name: _stats(v) for name, v in ws.items()},
+        "analogy": {name: _stats(v) for name, v in an.items()},
+        "wordsim_numpy_minus_gensim": _stats(np.subtract(ws["numpy"], ws["gensim"])),
+        "analogy_numpy_minus_gensim": _stats(np.subtract(an["numpy"], an["gensim"])),
+    }
+
+
+def table(args) -> dict:
+    from gensim.models import Word2Vec
+
+    rows = {"10k reviews, 1 epoch": [], "10k reviews, 2 epochs": [], "100k reviews, 2 epochs": []}
+    texts = []
+    for split in ["train", "test", "unsup"]:
+        texts += data.load_imdb(split)[0]
+    corpus = T.Corpus(texts)
+    del texts
+    for k in args.seeds:
+        seed = course_utils.set_seed(k, tensorflow=False)
+        small = _subset(seed, 10_000)
+        kvs = {"10k reviews, 1 epoch": Word2Vec(small, epochs=1, seed=seed, **CBOW).wv,
+               "10k reviews, 2 epochs": Word2Vec(small, epochs=2, seed=seed, **CBOW).wv,
+               "100k reviews, 2 epochs": Word2Vec(corpus, epochs=2, seed=seed, **CBOW).wv}
+        vocab = E.shared_vocab(*kvs.values())
+        for name, score in _score(kvs, vocab).items():
+            rows[name].append(score)
+    return {
+        "benchmark": "word2vec_text_and_epochs_table",
+        "seeds": args.seeds,
+        "wordsim": {name: _stats([s[0] for s in v]) for name, v in rows.items()},
+        "analogy": {name: _stats([s[1] for s in v]) for name, v in rows.items()},
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reviews", type=int, default=25_000, help="training reviews to use")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--seeds", default="0,1", help="comma-separated seeds, e.g. 0,1,2")
+    parser.add_argument("--experiment", choices=["compare", "table"], default="compare")
+    parser.add_argument("--reviews", type=int, default=10_000, help="training reviews to use")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()
-    seeds = [int(x) for x in args.seeds.split(",")]
     logging.getLogger("gensim").setLevel(logging.ERROR)
-
-    from gensim.models import Word2Vec
-
-    texts, _ = data.load_imdb("train")
-    order = np.random.default_rng(0).permutation(len(texts))[: args.reviews]
-    sentences = T.tokenize_all(texts[i] for i in order)
-    n_tokens = sum(map(len, sentences))
     load_before = os.getloadavg()[0]
-
-    seconds = {"numpy": 0.0, "gensim": 0.0}
-    wordsim = {"numpy": [], "gensim": []}
-    analogy = {"numpy": [], "gensim": []}
-    for seed in seeds:
-        # Alternate which one runs first so that a change of machine load hits both alike.
-        for name in (["gensim", "numpy"] if seed % 2 == 0 else ["numpy", "gensim"]):
-            start = time.perf_counter()
-            if name == "gensim":
-                wv = Word2Vec(sentences, sg=1, workers=1, epochs=args.epochs, seed=seed,
-                              **SETTINGS).wv
-            else:
-                wv = E.train_skipgram(sentences, epochs=args.epochs, seed=seed, **SETTINGS)
-            seconds[name] += time.perf_counter() - start
-            wordsim[name].append(E.wordsim353(wv)["spearman"])
-            analogy[name].append(E.analogy_accuracy(wv)["accuracy"])
-
-    words = n_tokens * args.epochs * len(seeds)
-    numpy_wps, gensim_wps = words / seconds["numpy"], words / seconds["gensim"]
-    numpy_ws, gensim_ws = float(np.mean(wordsim["numpy"])), float(np.mean(wordsim["gensim"]))
-    speed_ratio = numpy_wps / gensim_wps
-    quality_ratio = numpy_ws / gensim_ws
-    result = {
-        "benchmark": "word2vec_skipgram_numpy_vs_gensim",
-        "reviews": len(sentences),
-        "tokens": n_tokens,
-        "epochs": args.epochs,
-        "seeds": seeds,
-        "vocab_size": len(wv),
-        "numpy_seconds": round(seconds["numpy"], 1),
-        "gensim_seconds": round(seconds["gensim"], 1),
-        "numpy_words_per_s": round(numpy_wps),
-        "gensim_words_per_s": round(gensim_wps),
-        "speed_ratio": round(speed_ratio, 3),
-        "numpy_wordsim_spearman": round(numpy_ws, 4),
-        "gensim_wordsim_spearman": round(gensim_ws, 4),
-        "quality_ratio": round(quality_ratio, 3),
-        "numpy_wordsim_by_seed": [round(x, 4) for x in wordsim["numpy"]],
-        "gensim_wordsim_by_seed": [round(x, 4) for x in wordsim["gensim"]],
-        "numpy_analogy_accuracy": round(float(np.mean(analogy["numpy"])), 4),
-        "gensim_analogy_accuracy": round(float(np.mean(analogy["gensim"])), 4),
-        "speed_target": 0.25,
-        "quality_target": 0.9,
-        "passed": bool(speed_ratio >= 0.25 and quality_ratio >= 0.9),
-        "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "cpu_count": os.cpu_count(),
-    }
+    result = compare(args) if args.experiment == "compare" else table(args)
+    result["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    result["cpu_count"] = os.cpu_count()
     print(json.dumps(result))
 
 

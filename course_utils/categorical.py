@@ -434,14 +434,73 @@ def build_travel_time_model(num_places: int, dim: int = 2, *, learning_rate: flo
     return model
 
 
+def build_travel_time_mlp(num_places: int, dim: int = 2, *, hidden: int = 64,
+                          learning_rate: float = 0.01):
+    """Travel times from the two cities' embeddings through an MLP that is not told about distance.
+
+    ``Embedding(num_places, dim)`` named ``"position"`` (shared by origin and destination); the
+    two vectors are concatenated and passed through two ``Dense(hidden, relu)`` layers and a
+    linear output, as in Guo & Berkhahn's (2016) entity embeddings. Nothing forces the
+    embedding to be a map; whether it becomes one is an empirical question.
+    Returns a compiled ``keras.Model`` with inputs ``[origin, destination]``, output ``(N, 1)``.
+    """
+    import keras
+
+    if num_places < 2 or dim < 1 or hidden < 1:
+        raise ValueError(f"need num_places >= 2, dim >= 1, hidden >= 1, got {num_places}, "
+                         f"{dim}, {hidden}")
+    origin = keras.Input(shape=(), dtype="int32", name="origin")
+    destination = keras.Input(shape=(), dtype="int32", name="destination")
+    position = keras.layers.Embedding(num_places, dim, name="position")
+    x = keras.layers.Concatenate()([position(origin), position(destination)])
+    x = keras.layers.Dense(hidden, activation="relu")(x)
+    x = keras.layers.Dense(hidden, activation="relu")(x)
+    hours = keras.layers.Dense(1)(x)
+    model = keras.Model([origin, destination], hours, name="travel_time_mlp")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=["mae"])
+    return model
+
+
+def best_achievable_mse(sales: ShopSales, train: np.ndarray, valid: np.ndarray, *,
+                        noise: float) -> float:
+    """Validation MSE of the best predictor that knows the formula but not the shops' traits.
+
+    It knows ``simulate_shop_sales``'s formula, the noise level and that traits are standard
+    normal, and estimates each shop's two traits from that shop's training rows alone (the
+    posterior mean: least squares shrunk towards 0 by ``noise**2``). Its error on the validation
+    rows is what any model trained on these rows can at best hope for, on average; the noise
+    floor ``noise**2`` is reached only with infinitely many rows per shop.
+    """
+    train, valid = np.asarray(train), np.asarray(valid)
+    if noise <= 0:
+        raise ValueError(f"noise must be positive, got {noise}")
+    w, promo, weekend = (sales.features[:, i].astype(np.float64) for i in range(3))
+    known = 0.5 * promo + 0.3 * weekend + 0.2 * w * weekend
+    X = np.stack([np.ones_like(w), w], axis=1)  # sales - known = X @ traits + noise
+    r = sales.sales.astype(np.float64) - known
+    shops = sales.shop
+    K = int(shops.max()) + 1
+    # per-shop normal equations, (K, 2, 2) and (K, 2), plus the prior's noise**2 * I
+    XtX = np.zeros((K, 2, 2))
+    Xtr = np.zeros((K, 2))
+    np.add.at(XtX, shops[train], X[train, :, None] * X[train, None, :])
+    np.add.at(Xtr, shops[train], X[train] * r[train, None])
+    traits = np.linalg.solve(XtX + noise**2 * np.eye(2), Xtr[..., None])[..., 0]
+    pred = known[valid] + (X[valid] * traits[shops[valid]]).sum(axis=1)
+    return float(np.mean((sales.sales[valid] - pred) ** 2))
+
+
 def build_onehot_model(
-    num_categories: int, num_features: int, *, hidden: int = 32, learning_rate: float = 0.01
+    num_categories: int, num_features: int, *, hidden: int = 32, learning_rate: float = 0.01,
+    l2: float = 0.0,
 ):
     """Category as a one-hot vector, concatenated with the numeric features, into an MLP.
 
     Inputs ``category (N,)`` int and ``features (N, F)``; output ``(N, 1)``. The first
     ``Dense`` layer holds ``hidden`` weights per category: in effect a ``hidden``-D embedding
-    that nothing keeps small.
+    that nothing keeps small, unless ``l2 > 0`` adds ``l2 * sum(W**2)`` of that layer's weights
+    to the loss. An embedding of size ``D`` is the same layer forced to rank ``D``: its
+    ``(K, hidden)`` block of weights factorised as ``(K, D) @ (D, hidden)``.
     """
     import keras
 
@@ -449,8 +508,11 @@ def build_onehot_model(
     category = keras.Input(shape=(), dtype="int32", name="category")
     features = keras.Input(shape=(num_features,), name="features")
     onehot = keras.layers.CategoryEncoding(num_categories, output_mode="one_hot", name="one_hot")
+    if l2 < 0:
+        raise ValueError(f"l2 must be >= 0, got {l2}")
     x = keras.layers.Concatenate()([onehot(category), features])
-    x = keras.layers.Dense(hidden, activation="relu", name="hidden")(x)
+    reg = keras.regularizers.L2(l2) if l2 > 0 else None
+    x = keras.layers.Dense(hidden, activation="relu", name="hidden", kernel_regularizer=reg)(x)
     out = keras.layers.Dense(1, name="out")(x)
     model = keras.Model([category, features], out, name="one_hot_mlp")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=["mae"])
@@ -537,12 +599,14 @@ def german_map_figure(
             f"expected three (K, 2) arrays with K={len(names)} names, got {true_xy.shape}, "
             f"{learned_xy.shape} and {aligned_xy.shape}"
         )
-    fig, axes = plt.subplots(1, 3, figsize=(13.0, 5.0))
+    from course_utils.embeddings import place_labels
+
+    fig, axes = plt.subplots(1, 3, figsize=(14.0, 5.6))
     panels = [(true_xy, "Real map (km)"), (learned_xy, "Learned embedding, as trained")]
     for ax, (pts, title) in zip(axes[:2], panels, strict=True):
         ax.scatter(pts[:, 0], pts[:, 1], color="#1f77b4", s=25)
-        for (x, y), name in zip(pts, names, strict=True):
-            ax.annotate(name, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
+        _pad_limits(ax, pts)
+        place_labels(ax, pts, list(names), fontsize=7)
         ax.set_title(title)
     ax = axes[2]
     for t, a in zip(true_xy, aligned_xy, strict=True):
@@ -551,10 +615,11 @@ def german_map_figure(
                label="real")
     ax.scatter(aligned_xy[:, 0], aligned_xy[:, 1], color="#d62728", s=18,
                label="learned, after Procrustes")
-    for (x, y), name in zip(true_xy, names, strict=True):
-        ax.annotate(name, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
+    _pad_limits(ax, np.vstack([true_xy, aligned_xy]))
+    place_labels(ax, true_xy, list(names), fontsize=7)
     ax.set_title("Aligned to the real map (km)")
-    ax.legend(loc="upper left", fontsize=8)
+    # below the panel, where it cannot hide a city (Kiel is the northernmost)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8)
     for ax in (axes[0], axes[2]):
         ax.set_aspect("equal")
         ax.set_xlabel("km east")
@@ -562,6 +627,14 @@ def german_map_figure(
     axes[1].set_aspect("equal")
     fig.tight_layout()
     return fig
+
+
+def _pad_limits(ax, pts: np.ndarray) -> None:
+    """Axis limits with room around ``pts`` for labels."""
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    pad = 0.12 * (hi - lo)
+    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
 
 
 def draw_german_map(
@@ -575,11 +648,14 @@ def draw_german_map(
     plt.close(fig)
 
 
-def learning_curves_figure(histories: dict[str, dict], *, noise_floor: float | None = None):
+def learning_curves_figure(histories: dict[str, dict], *, noise_floor: float | None = None,
+                           best_achievable: float | None = None):
     """Training (dashed) and validation (solid) MSE per epoch, one colour per model.
 
     ``histories`` maps a model name to its ``fit_with_progress`` history. ``noise_floor`` draws
-    the MSE of a perfect model (the simulated noise variance) as a dotted line. Returns the open
+    the MSE of a perfect model (the simulated noise variance) as a dotted line;
+    ``best_achievable`` (``best_achievable_mse``) the best validation MSE that the training rows
+    allow, dash-dotted. Returns the open
     pyplot figure (``draw_learning_curves`` saves it instead).
     """
     import matplotlib.pyplot as plt
@@ -597,6 +673,9 @@ def learning_curves_figure(histories: dict[str, dict], *, noise_floor: float | N
         ax.plot(epochs, h["val_loss"], "-", color=colour, label=f"{name}: validation")
     if noise_floor is not None:
         ax.axhline(noise_floor, color="k", linestyle=":", label="noise floor (perfect model)")
+    if best_achievable is not None:
+        ax.axhline(best_achievable, color="0.4", linestyle="-.",
+                   label="best achievable from these rows")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean squared error")

@@ -33,16 +33,24 @@ __all__ = [
     "SkipGram",
     "analogy_accuracy",
     "build_vocab",
+    "centered",
+    "cooccurrence",
     "check_gradient",
     "draw_skipgram_diagram",
     "embedding_lookup",
     "keep_probabilities",
     "negative_table",
+    "keyed_vectors",
     "one_hot",
     "pca_2d",
+    "place_labels",
+    "ppmi",
+    "random_pair_similarity",
+    "shared_vocab",
     "plot_word_map",
     "sgns_loss_and_grads",
     "skipgram_pairs",
+    "svd_vectors",
     "train_skipgram",
     "wordsim353",
 ]
@@ -446,11 +454,25 @@ def train_skipgram(sentences: Sequence[Sequence[str]], *, vector_size: int = 100
 # --------------------------------------------------------------------------------------------
 
 
-def wordsim353(kv) -> dict:
+def shared_vocab(*kvs, restrict_vocab: int | None = 30_000) -> set[str]:
+    """Words every model in ``kvs`` knows (among its ``restrict_vocab`` most frequent words).
+
+    Pass it as ``vocab=`` to ``wordsim353`` and ``analogy_accuracy`` so that every compared model
+    answers exactly the same pairs and questions.
+    """
+    if not kvs:
+        raise ValueError("shared_vocab needs at least one model")
+    sets = [set(kv.index_to_key[:restrict_vocab]) for kv in kvs]
+    return set.intersection(*sets)
+
+
+def wordsim353(kv, vocab: set[str] | None = None) -> dict:
     """Spearman correlation of cosine similarity with human ratings on WordSim-353.
 
     Uses the copy gensim ships (``gensim.test.utils.datapath('wordsim353.tsv')``). Pairs with a
-    word missing from ``kv`` are skipped; ``pairs`` says how many of the 353 were scored.
+    word missing from ``kv`` (or from ``vocab``, when given) are skipped; ``pairs`` says how many
+    of the 353 were scored. ``ci95`` is the 95% interval of the correlation from Fisher's z
+    (standard error ``1 / sqrt(pairs - 3)``): what the pairs alone leave uncertain.
     """
     from gensim.test.utils import datapath
     from scipy.stats import spearmanr
@@ -464,23 +486,29 @@ def wordsim353(kv) -> dict:
             a, b, score = line.strip().split("\t")
             total += 1
             a, b = a.lower(), b.lower()
+            if vocab is not None and not (a in vocab and b in vocab):
+                continue
             if a in kv.key_to_index and b in kv.key_to_index:
                 human.append(float(score))
                 model.append(float(kv.similarity(a, b)))
-    if len(human) < 3:
+    if len(human) < 4:
         raise ValueError(f"only {len(human)} WordSim-353 pairs are in the vocabulary; "
                          "train on a larger corpus")
-    rho = spearmanr(human, model).statistic
-    return {"spearman": float(rho), "pairs": len(human), "total": total}
+    rho = float(spearmanr(human, model).statistic)
+    half = 1.96 / np.sqrt(len(human) - 3)
+    ci = (float(np.tanh(np.arctanh(rho) - half)), float(np.tanh(np.arctanh(rho) + half)))
+    return {"spearman": rho, "pairs": len(human), "total": total, "ci95": ci}
 
 
-def analogy_accuracy(kv, restrict_vocab: int = 30_000, *, batch: int = 512) -> dict:
+def analogy_accuracy(kv, restrict_vocab: int = 30_000, *, vocab: set[str] | None = None,
+                     batch: int = 512) -> dict:
     """Accuracy on Google's analogy questions (``a : b :: c : ?``) by 3CosAdd, vectorised.
 
     Same rules as gensim's ``evaluate_word_analogies``: words are lowercased, a question is
     scored only if its four words are among the ``restrict_vocab`` most frequent words, the
-    answer is the word closest (cosine) to ``b - a + c`` on unit vectors, excluding a, b and c.
-    Returns ``{"accuracy", "correct", "questions", "total", "sections": {name: (correct, n)}}``.
+    answer is the word closest (cosine) to ``b - a + c`` on unit vectors, excluding a, b and c
+    (searched among those ``restrict_vocab`` words). ``vocab`` (e.g. from ``shared_vocab``)
+    further keeps only questions whose four words are all in it. Returns ``{"accuracy", "correct", "questions", "total", "sections": {name: (correct, n)}}``.
     """
     from gensim.test.utils import datapath
 
@@ -496,6 +524,8 @@ def analogy_accuracy(kv, restrict_vocab: int = 30_000, *, batch: int = 512) -> d
                 continue
             total += 1
             q = [index.get(w.lower()) for w in line.split()]
+            if vocab is not None and not all(w.lower() in vocab for w in line.split()):
+                continue
             if len(q) == 4 and None not in q:
                 quads.append(q)
                 section_of.append(len(names) - 1)
@@ -516,6 +546,117 @@ def analogy_accuracy(kv, restrict_vocab: int = 30_000, *, batch: int = 512) -> d
     n = len(quads)
     return {"accuracy": float(hits.mean()) if n else 0.0, "correct": int(hits.sum()),
             "questions": n, "total": total, "sections": sections}
+
+
+def keyed_vectors(words: Sequence[str], vectors: np.ndarray, counts=None):
+    """A ``gensim.models.KeyedVectors`` of ``vectors`` ``(V, D)``, one row per word."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or len(words) != len(vectors):
+        raise ValueError(f"need one row per word: {len(words)} words, vectors {vectors.shape}")
+    kv = _keyed_vectors_class()(vectors.shape[1], dtype=np.float32)
+    kv.add_vectors(list(words), vectors)
+    if counts is not None:
+        for w, c in zip(words, counts, strict=True):
+            kv.set_vecattr(w, "count", int(c))
+    return kv
+
+
+def centered(kv):
+    """The same words with the mean vector subtracted (``KeyedVectors``).
+
+    Word2vec vectors share a common direction, so every cosine is high; removing the mean
+    takes it out (Mu & Viswanath 2018 remove a few top directions too).
+    """
+    return keyed_vectors(kv.index_to_key, kv.vectors - kv.vectors.mean(axis=0))
+
+
+def random_pair_similarity(kv, n: int, rng: np.random.Generator,
+                           restrict_vocab: int | None = 10_000) -> np.ndarray:
+    """Cosine similarity of ``n`` random pairs of different words: shape ``(n,)``.
+
+    The baseline a neighbour's similarity should be read against. Words are drawn uniformly from
+    the ``restrict_vocab`` most frequent (all when ``None``).
+    """
+    V = len(kv.index_to_key) if restrict_vocab is None else min(restrict_vocab, len(kv))
+    if V < 2 or n < 1:
+        raise ValueError(f"need n >= 1 pairs from >= 2 words, got n={n}, {V} words")
+    a = rng.integers(0, V, size=n)
+    b = (a + rng.integers(1, V, size=n)) % V  # never the same word
+    E = kv.get_normed_vectors()
+    return np.einsum("nd,nd->n", E[a], E[b])
+
+
+def cooccurrence(sentences: Sequence[Sequence[str]], words: Sequence[str], window: int = 5):
+    """Word-context co-occurrence counts within ``window`` words: sparse CSR ``(V, V)`` float64.
+
+    Words outside ``words`` are removed first (as word2vec does); a context at distance ``d``
+    counts ``(window - d + 1) / window``, the average weight word2vec's random window gives it
+    (Levy, Goldberg & Dagan 2015). Pairs never cross sentences. Symmetric.
+    """
+    from scipy import sparse as sp
+
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    index = {w: i for i, w in enumerate(words)}
+    V = len(words)
+    encoded = [[index[w] for w in s if w in index] for s in sentences]
+    lengths = np.fromiter((len(s) for s in encoded), dtype=np.int64, count=len(encoded))
+    ids = np.fromiter((i for s in encoded for i in s), dtype=np.int32, count=lengths.sum())
+    sent = np.repeat(np.arange(len(encoded), dtype=np.int32), lengths)
+    del encoded
+    C = sp.csr_matrix((V, V), dtype=np.float64)
+    for d in range(1, window + 1):
+        same = sent[:-d] == sent[d:]
+        rows, cols = ids[:-d][same], ids[d:][same]
+        weight = np.full(len(rows), (window - d + 1) / window)
+        C = C + sp.csr_matrix((weight, (rows, cols)), shape=(V, V))
+    return (C + C.T).tocsr()
+
+
+def ppmi(C, cds: float = 0.75):
+    """Positive PMI of a co-occurrence matrix ``C`` ``(V, V)`` (sparse): same shape, sparse.
+
+    ``PMI(w, c) = log(P(w, c) / (P(w) P_cds(c)))`` with the context distribution smoothed by the
+    power ``cds`` (0.75, as word2vec's negatives; Levy, Goldberg & Dagan 2015); negative values
+    become 0. Levy & Goldberg (2014) showed that skip-gram with k negatives implicitly factorises
+    ``PMI - log k``.
+    """
+    from scipy import sparse as sp
+
+    C = sp.coo_matrix(C, dtype=np.float64)
+    total = C.sum()
+    if total <= 0:
+        raise ValueError("the co-occurrence matrix is empty")
+    row = np.asarray(C.sum(axis=1)).ravel()
+    col = np.asarray(C.sum(axis=0)).ravel() ** cds
+    pmi = np.log(C.data * col.sum() / (row[C.row] * col[C.col]))
+    keep = pmi > 0
+    return sp.csr_matrix((pmi[keep], (C.row[keep], C.col[keep])), shape=C.shape)
+
+
+def svd_vectors(M, dim: int, seed: int, *, oversample: int = 20, power_iters: int = 4) -> np.ndarray:
+    """Word vectors from the truncated SVD ``M ~ U S V^T``: ``U sqrt(S)``, shape ``(V, dim)``.
+
+    ``sqrt(S)`` (not ``S``) is the weighting Levy, Goldberg & Dagan (2015) found best. Computed
+    by randomised SVD (Halko, Martinsson & Tropp 2011): multiply ``M`` by ``dim + oversample``
+    random vectors drawn from ``seed``, sharpen with ``power_iters`` power iterations, and take
+    the exact SVD of the small projected matrix; a few sparse products instead of an iterative
+    eigen-solver, and reproducible.
+    """
+    if not 1 <= dim < min(M.shape):
+        raise ValueError(f"dim must be between 1 and {min(M.shape) - 1}, got {dim}")
+    rng = np.random.default_rng(seed)
+    k = min(dim + oversample, min(M.shape))
+    Q, _ = np.linalg.qr(M @ rng.normal(size=(M.shape[1], k)))
+    for _ in range(power_iters):
+        Q, _ = np.linalg.qr(M.T @ Q)
+        Q, _ = np.linalg.qr(M @ Q)
+    B = np.asarray((M.T @ Q).T)  # (k, n) = Q^T M
+    Ub, S, _ = np.linalg.svd(B, full_matrices=False)
+    U = Q @ Ub[:, :dim]
+    # a singular vector's sign is arbitrary: make the largest entry of each positive
+    U *= np.sign(U[np.abs(U).argmax(axis=0), np.arange(dim)])
+    return (U * np.sqrt(S[:dim])).astype(np.float32)
 
 
 # --------------------------------------------------------------------------------------------
@@ -541,6 +682,8 @@ def pca_2d(X: np.ndarray) -> np.ndarray:
 def plot_word_map(kv, groups: dict[str, Sequence[str]], ax=None, title: str | None = None):
     """Scatter the 2-D PCA projection of the words in ``groups`` (one colour per group).
 
+    Each label is put at whichever of eight spots around its point overlaps the labels and
+    points already placed least (``place_labels``), so close words stay readable.
     Raises ``KeyError`` naming any word that is not in ``kv``. Returns the matplotlib axes.
     """
     import matplotlib.pyplot as plt
@@ -553,18 +696,63 @@ def plot_word_map(kv, groups: dict[str, Sequence[str]], ax=None, title: str | No
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 5))
     start = 0
+    colors = []
     for name, ws in groups.items():
         pts = P[start:start + len(ws)]
-        ax.scatter(pts[:, 0], pts[:, 1], label=name, s=25)
-        for (x, y), w in zip(pts, ws, strict=True):
-            ax.annotate(w, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
+        sc = ax.scatter(pts[:, 0], pts[:, 1], label=name, s=30)
+        colors += [sc.get_facecolor()[0]] * len(ws)
         start += len(ws)
-    ax.legend(fontsize=8)
+    # room for labels and the legend outside the points
+    span = P.max(axis=0) - P.min(axis=0)
+    ax.set_xlim(P[:, 0].min() - 0.15 * span[0], P[:, 0].max() + 0.15 * span[0])
+    ax.set_ylim(P[:, 1].min() - 0.1 * span[1], P[:, 1].max() + 0.1 * span[1])
+    place_labels(ax, P, words, colors=colors, fontsize=9)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_xlabel("PC 1")
     ax.set_ylabel("PC 2")
     if title:
         ax.set_title(title)
     return ax
+
+
+def place_labels(ax, points: np.ndarray, labels: Sequence[str], *, colors=None,
+                 fontsize: float = 9) -> list[tuple[float, float]]:
+    """Annotate ``points`` ``(N, 2)`` (data coordinates) with ``labels`` without overlaps.
+
+    Greedy: each label, in order, takes the one of eight offsets around its point whose box
+    (estimated from the font size) overlaps the boxes already placed and the points least.
+    Returns the chosen offsets in points.
+    """
+    points = np.asarray(points, dtype=float)
+    if points.shape != (len(labels), 2):
+        raise ValueError(f"need one (x, y) point per label, got {points.shape} for {len(labels)}")
+    fig = ax.figure
+    to_pt = 72.0 / fig.dpi
+    xy = ax.transData.transform(points) * to_pt  # display coordinates in points
+    char_w, h = 0.6 * fontsize, 1.2 * fontsize
+    placed: list[tuple[float, float, float, float]] = [(x - 3, y - 3, x + 3, y + 3) for x, y in xy]
+    chosen = []
+    for i, (label, (x, y)) in enumerate(zip(labels, xy, strict=True)):
+        w = char_w * len(label)
+        candidates = [(4, 3), (4, -h - 3), (-w - 4, 3), (-w - 4, -h - 3),
+                      (-w / 2, 5), (-w / 2, -h - 5), (6, -h / 2), (-w - 6, -h / 2)]
+        def overlap(off, x=x, y=y, w=w, i=i):
+            x0, y0 = x + off[0], y + off[1]
+            total = 0.0
+            for j, (a0, b0, a1, b1) in enumerate(placed):
+                if j == i:
+                    continue  # the label's own point
+                dx = min(x0 + w, a1) - max(x0, a0)
+                dy = min(y0 + h, b1) - max(y0, b0)
+                if dx > 0 and dy > 0:
+                    total += dx * dy
+            return total
+        best = min(candidates, key=overlap)  # first of the least-overlapping, so deterministic
+        placed.append((x + best[0], y + best[1], x + best[0] + w, y + best[1] + h))
+        ax.annotate(label, tuple(points[i]), xytext=best, textcoords="offset points",
+                    fontsize=fontsize, color=None if colors is None else colors[i])
+        chosen.append(best)
+    return chosen
 
 
 # The diagrams moved to course_utils.diagrams; these names remain until every lesson links

@@ -270,3 +270,26 @@ def test_figures_are_written_and_small(tmp_path, rng):
         assert p.stat().st_size < 200_000
     with pytest.raises(ValueError, match="K=16"):
         cat.draw_german_map(paths[0], xy, learned[:3], names, aligned)
+
+
+def test_best_achievable_mse_lies_between_the_noise_floor_and_the_trait_variance(rng):
+    shops = cat.simulate_shop_sales(2000, 8, rng, noise=0.5)
+    train, valid = cat.split_rows_per_category(shops.shop, 2, rng)
+    best = cat.best_achievable_mse(shops, train, valid, noise=0.5)
+    assert 0.25 < best < 0.5  # 6 rows per shop: traits known only roughly
+    many = cat.simulate_shop_sales(300, 102, rng, noise=0.5)
+    tr, va = cat.split_rows_per_category(many.shop, 2, rng)
+    assert cat.best_achievable_mse(many, tr, va, noise=0.5) == pytest.approx(0.25, abs=0.03)
+    with pytest.raises(ValueError, match="noise"):
+        cat.best_achievable_mse(shops, train, valid, noise=0)
+
+
+def test_travel_time_mlp_and_l2_one_hot_shapes():
+    mlp = cat.build_travel_time_mlp(16, 2, hidden=8)
+    assert mlp.count_params() == 16 * 2 + (4 * 8 + 8) + (8 * 8 + 8) + (8 + 1)
+    assert mlp.get_layer("position").get_weights()[0].shape == (16, 2)
+    reg = cat.build_onehot_model(10, 3, hidden=4, l2=0.1)
+    assert reg.count_params() == cat.build_onehot_model(10, 3, hidden=4).count_params()
+    assert len(reg.losses) == 1  # the L2 penalty of the hidden layer
+    with pytest.raises(ValueError, match="l2"):
+        cat.build_onehot_model(10, 3, l2=-1)

@@ -222,3 +222,65 @@ def test_pca_2d_shape_and_map():
     P = E.pca_2d(X)
     assert P.shape == (12, 2)
     assert np.var(P[:, 0]) >= np.var(P[:, 1])
+
+
+def test_ppmi_svd_learns_the_topics():
+    sentences = toy_corpus()
+    words, counts = E.build_vocab(sentences, min_count=1)
+    C = E.cooccurrence(sentences, words, window=2)
+    assert C.shape == (len(words), len(words)) and abs(C - C.T).max() == 0
+    # "cat dog" adjacent in a sentence counts 1, at distance 2 counts 1/2 (window 2)
+    c2 = E.cooccurrence([["cat", "dog", "cow"]], ["cat", "dog", "cow"], window=2).toarray()
+    np.testing.assert_allclose(c2, [[0, 1, 0.5], [1, 0, 1], [0.5, 1, 0]])
+    M = E.ppmi(C)
+    assert M.min() >= 0 and M[words.index("cat"), words.index("red")] == 0  # never together
+    kv = E.keyed_vectors(words, E.svd_vectors(M, 5, seed=0), counts)
+    assert kv.most_similar("cat", topn=1)[0][0] in ANIMALS
+    np.testing.assert_allclose(E.svd_vectors(M, 5, seed=0), E.svd_vectors(M, 5, seed=0))
+    with pytest.raises(ValueError, match="dim"):
+        E.svd_vectors(M, len(words), seed=0)
+
+
+def test_randomised_svd_matches_the_exact_one():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(60, 8)) @ rng.normal(size=(8, 50))  # rank 8
+    X = E.svd_vectors(A, 8, seed=1)
+    U, S, _ = np.linalg.svd(A)
+    np.testing.assert_allclose(np.abs(X), np.abs(U[:, :8] * np.sqrt(S[:8])), atol=1e-4)
+
+
+def test_centering_removes_the_common_direction_and_shared_vocab(rng):
+    words = [f"w{i}" for i in range(200)]
+    vectors = rng.normal(size=(200, 10)) + 5.0  # a large shared direction
+    kv = E.keyed_vectors(words, vectors)
+    raw = E.random_pair_similarity(kv, 500, np.random.default_rng(0))
+    cen = E.random_pair_similarity(E.centered(kv), 500, np.random.default_rng(0))
+    assert raw.shape == (500,) and raw.mean() > 0.8 and abs(cen.mean()) < 0.1
+    other = E.keyed_vectors(words[100:] + ["extra"], rng.normal(size=(101, 10)))
+    assert E.shared_vocab(kv, other) == set(words[100:])
+    assert E.shared_vocab(kv, other, restrict_vocab=150) == set(words[100:150])
+    with pytest.raises(ValueError, match="one row per word"):
+        E.keyed_vectors(words, vectors[:5])
+
+
+def test_place_labels_keeps_labels_of_close_points_apart():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    pts = np.array([[0.0, 0.0], [0.01, 0.0], [0.02, 0.01], [1.0, 1.0]])
+    ax.scatter(pts[:, 0], pts[:, 1])
+    ax.set_xlim(-0.5, 1.5)
+    ax.set_ylim(-0.5, 1.5)
+    offsets = E.place_labels(ax, pts, ["terrible", "comedy", "awful", "far"])
+    assert len(set(offsets[:3])) == 3  # three close points, three different spots
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.texts]
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert not boxes[i].overlaps(boxes[j]), (i, j)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="one"):
+        E.place_labels(ax, pts[:2], ["a"])

@@ -38,7 +38,7 @@ def test_tokenize_all_equals_tokenize_on_every_text():
 
 
 def test_bigram_probability_is_count_ratio_when_history_is_frequent():
-    model = T.NGramModel(2, min_count=1, discount=0.01).fit(CORPUS)
+    model = T.NGramModel(2, min_count=1, smoothing="absolute", discount=0.01).fit(CORPUS)
     p = model.next_word_probs(["thank"])
     assert p.shape == (len(model.vocab),)
     assert p.sum() == pytest.approx(1.0)
@@ -48,9 +48,10 @@ def test_bigram_probability_is_count_ratio_when_history_is_frequent():
     assert p[model.index["god"]] == pytest.approx(1 / 3, abs=0.01)
 
 
+@pytest.mark.parametrize("smoothing", ["kneser-ney", "absolute"])
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
-def test_every_distribution_sums_to_one_and_unseen_words_get_mass(n):
-    model = T.NGramModel(n, min_count=1).fit(CORPUS)
+def test_every_distribution_sums_to_one_and_unseen_words_get_mass(n, smoothing):
+    model = T.NGramModel(n, min_count=1, smoothing=smoothing).fit(CORPUS)
     for history in ([], ["the"], ["thank", "you"], ["never", "seen", "words"]):
         p = model.next_word_probs(history)
         assert p.sum() == pytest.approx(1.0)
@@ -90,6 +91,10 @@ def test_bad_input():
         T.NGramModel(2).next_word_probs(["a"])
     with pytest.raises(ValueError, match="n must be"):
         T.NGramModel(0)
+    with pytest.raises(ValueError, match="smoothing must be one of"):
+        T.NGramModel(2, smoothing="good-turing")
+    with pytest.raises(ValueError, match="discount"):
+        T.NGramModel(2, discount=1.5)
     with pytest.raises(ValueError, match="int64"):
         T.NGramModel(6, min_count=1).fit([[f"w{i}" for i in range(2000)]])
 
@@ -153,3 +158,90 @@ def test_column_neighbours_finds_words_of_the_same_documents():
     assert T.column_neighbours(X, vocab, "market", k=1) == [("stock", pytest.approx(1.0))]
     with pytest.raises(KeyError, match="'zebra' is out of vocabulary"):
         T.column_neighbours(X, vocab, "zebra")
+
+
+# A corpus where a word ("francisco") is frequent but only ever follows one word ("san").
+KN_CORPUS = ([["i", "saw", "san", "francisco"]] * 30 + [["i", "saw", w] for w in
+             ["paris", "rome", "oslo", "lima", "kyiv", "riga", "bern", "nice"]] * 3
+             + [["we", "like", w] for w in ["paris", "rome", "oslo", "lima"]])
+
+
+def test_kneser_ney_prefers_words_seen_in_many_contexts():
+    """After an unseen history, KN ranks a word by how many contexts it followed, not its count."""
+    kn = T.NGramModel(2, min_count=1).fit(KN_CORPUS)
+    absolute = kn.with_smoothing("absolute")
+    for model, francisco_wins in ((absolute, True), (kn, False)):
+        p = model.next_word_probs(["like"])  # "like francisco" never seen
+        assert (p[model.index["francisco"]] > p[model.index["bern"]]) == francisco_wins
+
+
+def test_count_of_counts_discount_and_unsmoothed_ratios():
+    model = T.NGramModel(3, min_count=1).fit(CORPUS)
+    d = model.discounts()
+    assert len(d["raw"]) == 3 and len(d["continuation"]) == 2
+    bigram_counts = model._tables[1][1]
+    n1, n2 = (bigram_counts == 1).sum(), (bigram_counts == 2).sum()
+    assert d["raw"][1] == pytest.approx(min(0.95, n1 / (n1 + 2 * n2)))
+    assert T.NGramModel(2, min_count=1, discount=0.5).fit(CORPUS).discounts()["raw"] == [0.5, 0.5]
+    p = model.next_word_probs(["thank"], order=2, smoothed=False)
+    assert p[model.index["you"]] == pytest.approx(2 / 3) and (p > 0).sum() == 2
+    with pytest.raises(ValueError, match="never seen"):
+        model.next_word_probs(["zebra", "crossing"], smoothed=False)
+    words = model.sample(np.random.default_rng(0), prompt=["the"], order=3, smoothed=False)
+    assert T.longest_copied_run(words, CORPUS) == words  # every sampled trigram is a training one
+
+
+def test_kneser_ney_beats_a_fixed_discount_on_a_markov_source():
+    rng = np.random.default_rng(0)
+    # a second-order Markov source: the 3rd word depends on the two before it, not on more
+    words = [f"w{i}" for i in range(30)]
+    nxt = {(a, b): rng.choice(30, size=3) for a in range(30) for b in range(30)}
+    sents = []
+    for _ in range(400):
+        s = list(rng.choice(30, size=2))
+        for _ in range(20):
+            s.append(int(rng.choice(nxt[s[-2], s[-1]])))
+        sents.append([words[i] for i in s])
+    kn = T.NGramModel(4, min_count=1).fit(sents[:300])
+    fixed = kn.with_smoothing("absolute", discount=0.75)
+    ppl = {name: [m.perplexity(sents[300:], order=k) for k in (1, 2, 3, 4)]
+           for name, m in (("kn", kn), ("fixed", fixed))}
+    for p in ppl.values():
+        assert p[2] < p[1] < p[0]  # the two-word history is what the source uses
+    assert ppl["kn"][2] < ppl["fixed"][2] - 0.5 and ppl["kn"][3] < ppl["fixed"][3]
+
+
+def test_token_log_probs_and_history_counts():
+    model = T.NGramModel(2, min_count=1).fit(CORPUS)
+    logp, c_h = model.token_log_probs([["thank", "you"]])
+    assert logp.shape == c_h.shape == (3,)  # thank, you, </s>
+    assert list(c_h) == [6, 3, 3]  # <s> starts 6 sentences; "thank" and "you" 3 times each
+    assert model.perplexity([["thank", "you"]]) == pytest.approx(np.exp(-logp.mean()))
+
+
+def test_oov_rate_and_longest_copied_run():
+    model = T.NGramModel(2, min_count=2).fit(CORPUS)
+    rates = model.oov_rate([["thank", "zebra", "god", "film"]])  # god: seen once -> <unk>
+    assert rates == {"unk": 0.5, "never_seen": 0.25}
+    run = T.longest_copied_run("i saw the film was long ago".split(), CORPUS)
+    assert run == ["the", "film", "was", "long"]
+    # a run must come from one sentence, not across two
+    assert T.longest_copied_run(["fun", "you", "liked"], CORPUS) == ["you", "liked"]
+    with pytest.raises(ValueError, match="list of tokens"):
+        T.longest_copied_run("the film", CORPUS)
+
+
+def test_corpus_holds_ids_and_gives_back_the_tokens():
+    texts = ["A GREAT film!<br />It's great.", "", "the film, the end", "caf\u00e9 great"]
+    corpus = T.Corpus(texts, chunk=2)
+    expected = [T.tokenize(t) for t in texts]
+    assert list(corpus) == expected and list(corpus) == expected  # iterable twice (epochs)
+    assert len(corpus) == 4 and corpus.n_tokens == sum(map(len, expected))
+    assert corpus[2] == ["the", "film", "the", "end"] and corpus[-1] == ["caf\u00e9", "great"]
+    assert corpus.ids.dtype == np.int32
+    counts = dict(zip(corpus.words, corpus.counts(), strict=True))
+    assert counts["great"] == 3 and counts["the"] == 2
+    with pytest.raises(IndexError):
+        corpus[4]
+    with pytest.raises(ValueError, match="single str"):
+        T.Corpus("just one text")
