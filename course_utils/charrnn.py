@@ -332,6 +332,28 @@ class LectureCharRNN:
             p -= self.lr * g[k] / np.sqrt(self.mem[k] + 1e-8)
         return loss, h
 
+    def train_on(self, ids, *, seq_len, n_sequences):
+        """Train on ``n_sequences`` consecutive windows of ``seq_len`` characters of ``ids``.
+
+        The hidden state is carried from one window to the next, as the one-sequence recipe
+        does. Returns ``(losses, seconds)``: the loss of each window in nats per character
+        (measured before that window's update), shape (n_sequences,), and the wall-clock time.
+        """
+        seq_len = _check_int("seq_len", seq_len)
+        n_sequences = _check_int("n_sequences", n_sequences)
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or len(ids) < n_sequences * seq_len + 1:
+            raise ValueError(f"ids must be 1-D with at least n_sequences * seq_len + 1 = "
+                             f"{n_sequences * seq_len + 1} characters, got shape {ids.shape}")
+        h = np.zeros((self.H, 1), dtype=self.params["W_hh"].dtype)
+        losses = np.empty(n_sequences)
+        t0 = time.perf_counter()
+        for k in range(n_sequences):
+            chunk = ids[k * seq_len:(k + 1) * seq_len + 1]
+            loss, h = self.train_step(chunk[:-1], chunk[1:], h)
+            losses[k] = loss / seq_len
+        return losses, time.perf_counter() - t0
+
     def to_char_rnn(self, dtype=np.float32):
         """The same weights in a batched ``CharRNN`` (row-vector layout: transposed)."""
         model = CharRNN(self.V, self.H, dtype=dtype)

@@ -386,3 +386,13 @@ def test_cell_and_lstm_state_bad_input(vocab):
         lstm.forward(np.zeros((2, 3), dtype=int), np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"shapes \(N, H\)"):
         lstm.forward(np.zeros((2, 3), dtype=int), (np.zeros((2, 4)), np.zeros((3, 4))))
+
+
+def test_lecture_train_on_consecutive_windows_learns_and_checks_its_input(vocab):
+    model = LectureCharRNN(len(vocab), 16, lr=0.1, seed=0)
+    losses, seconds = model.train_on(vocab.encode(TEXT), seq_len=20, n_sequences=60)
+    assert losses.shape == (60,) and seconds > 0
+    assert abs(losses[0] - math.log(len(vocab))) < 0.01  # small weights: uniform guessing
+    assert losses[-10:].mean() < losses[0] - 1.0
+    with pytest.raises(ValueError, match="at least"):
+        model.train_on(vocab.encode(TEXT[:50]), seq_len=20, n_sequences=5)
