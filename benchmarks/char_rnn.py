@@ -28,7 +28,7 @@ speed_ratio >= 1.0, val_loss_nats <= 1.70 (the issue's goal for the best model: 
 corpus_word_share >= 0.85 (goal: 0.90). ``loadavg_1min_at_start`` / ``_at_end`` say how
 loaded the machine was: time budgets buy fewer updates on a loaded machine.
 
-    python benchmarks/char_rnn.py [--hidden 512] [--seconds 120] [--quality-cell lstm]
+    python benchmarks/char_rnn.py [--hidden 512] [--seconds 120] [--quality-cell gru]
                                   [--seeds 0 1 2] [--fight-steps 1500]
 """
 
@@ -82,8 +82,8 @@ def main(argv=None):
                         "of --lr by the end of its time budget (default 0.1)")
     p.add_argument("--clip", type=float, default=1.0,
                    help="gradient norm clipping for the quality run (default 1.0)")
-    p.add_argument("--quality-cell", default="lstm", choices=["rnn", "lstm", "gru"],
-                   help="recurrent layer of the quality run (default lstm)")
+    p.add_argument("--quality-cell", default="gru", choices=["rnn", "lstm", "gru"],
+                   help="recurrent layer of the quality run (default gru, lesson 06's best)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                    help="seeds of the fair fight (default 0 1 2)")
     p.add_argument("--fight-steps", type=int, default=1500,
