@@ -15,10 +15,21 @@ characters a 512-unit one does and ends lower (measured after 120 s with these s
 best 512-unit run, 32 streams at lr 2e-3, reached 1.75), and more, smaller updates
 (16 streams, not 64) learn faster per character.
 
-Targets (speed: hidden 512, seq 100, batch 64; quality: 120 s on 2 idle cores):
-speed_ratio >= 1.0, val_loss_nats <= 1.70, corpus_word_share >= 0.85.
+Fair fight (lesson 06's comparison, over ``--seeds``, default 0 1 2, each seeded through
+``course_utils.set_seed``): ``charrnn.CharRNN`` with cell "rnn", "lstm" and "gru", 256 units,
+16 streams of 100 characters with the state carried, Adam at 5e-3 decaying linearly to a
+tenth, clip 1, ``--fight-steps`` updates (default 1500, the lesson's budget) each, then the
+loss on the whole validation text: ``rnn_val_loss_nats``, ``lstm_val_loss_nats`` and
+``gru_val_loss_nats``, each with its per-seed values, mean, min, max and standard deviation,
+the number of updates and the training seconds (mean).
 
-    python benchmarks/char_rnn.py [--hidden 512] [--seconds 120] [--quality-hidden 256]
+Targets (speed: hidden 512, seq 100, batch 64; quality: 120 s on 2 idle cores):
+speed_ratio >= 1.0, val_loss_nats <= 1.70 (the issue's goal for the best model: 1.55),
+corpus_word_share >= 0.85 (goal: 0.90). ``loadavg_1min_at_start`` / ``_at_end`` say how
+loaded the machine was: time budgets buy fewer updates on a loaded machine.
+
+    python benchmarks/char_rnn.py [--hidden 512] [--seconds 120] [--quality-cell gru]
+                                  [--seeds 0 1 2] [--fight-steps 1500]
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ import argparse
 import json
 import math
 import os
+import statistics
 import sys
 
 import course_utils
@@ -70,6 +82,12 @@ def main(argv=None):
                         "of --lr by the end of its time budget (default 0.1)")
     p.add_argument("--clip", type=float, default=1.0,
                    help="gradient norm clipping for the quality run (default 1.0)")
+    p.add_argument("--quality-cell", default="gru", choices=["rnn", "lstm", "gru"],
+                   help="recurrent layer of the quality run (default gru, lesson 06's best)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                   help="seeds of the fair fight (default 0 1 2)")
+    p.add_argument("--fight-steps", type=int, default=1500,
+                   help="updates per model in the fair fight (default 1500; 0 skips it)")
     p.add_argument("--speed-steps", type=int, default=15,
                    help="batches per speed measurement, each model measured twice (default 15)")
     args = p.parse_args(argv)
@@ -79,7 +97,7 @@ def main(argv=None):
                 "positive, --seq >= 2")
 
     load_before = os.getloadavg()[0]
-    course_utils.set_seed(0)
+    base_seed = course_utils.set_seed(0)
     text = load_shakespeare()
     vocab = charrnn.CharVocab(text)
     V, H = len(vocab), args.hidden
@@ -93,7 +111,7 @@ def main(argv=None):
 
     # speed: warm up, then alternate NumPy (1 and 2 worker threads) and Keras, twice, and keep
     # each one's best, so that a change in the machine's load hits all of them alike
-    speed_models = {w: charrnn.CharRNN(V, H, seed=1, workers=w) for w in (1, 2)}
+    speed_models = {w: charrnn.CharRNN(V, H, seed=base_seed + 1, workers=w) for w in (1, 2)}
     kmodel = charrnn.build_keras_char_model(V, H, cell="simplernn")
     for m in speed_models.values():
         numpy_throughput(m, batches, 2)
@@ -108,15 +126,35 @@ def main(argv=None):
     workers = max(best, key=best.get)
     numpy_cps, keras_cps = best[workers], max(k_cps)
 
+    # the fair fight: three layers, everything else equal, several seeds
+    fight = {}
+    for cell in ("rnn", "lstm", "gru") if args.fight_steps > 0 else ():
+        vals, secs = [], []
+        for seed in args.seeds:
+            s = course_utils.set_seed(seed)
+            m = charrnn.CharRNN(V, 256, seed=s, workers=workers, cell=cell)
+            h = charrnn.train(m, charrnn.StreamBatches(train_ids, 16, 100), charrnn.Adam(5e-3),
+                              steps=args.fight_steps, clip_norm=1.0, final_lr_fraction=0.1,
+                              eval_every=10**9, progress=False)
+            vals.append(charrnn.evaluate(m, val_ids, batch_size=32, seq_len=100))
+            secs.append(h.train_seconds)
+        fight[f"{cell}_val_loss_nats"] = {
+            "mean": round(statistics.mean(vals), 4), "min": round(min(vals), 4),
+            "max": round(max(vals), 4),
+            "std": round(statistics.stdev(vals), 4) if len(vals) > 1 else 0.0,
+            "per_seed": [round(v, 4) for v in vals], "seeds": args.seeds,
+            "updates": args.fight_steps, "seconds_mean": round(statistics.mean(secs), 1)}
+
     # quality: a fresh model with the faster setting, a time budget
-    course_utils.set_seed(0)
-    model = charrnn.CharRNN(V, args.quality_hidden, seed=0, workers=workers)
+    q_seed = course_utils.set_seed(0)
+    model = charrnn.CharRNN(V, args.quality_hidden, seed=q_seed, workers=workers,
+                            cell=args.quality_cell)
     quality_batches = charrnn.StreamBatches(train_ids, args.quality_batch, args.seq)
     hist = charrnn.train(model, quality_batches, charrnn.Adam(args.lr), seconds=args.seconds,
                          clip_norm=args.clip, eval_every=10**9, progress=False,
                          final_lr_fraction=args.final_lr)
     val = charrnn.evaluate(model, val_ids, batch_size=32, seq_len=args.seq)
-    generated = charrnn.sample(model, vocab, "\n", 3000, temperature=0.8, seed=0)
+    generated = charrnn.sample(model, vocab, "\n", 3000, temperature=0.8, seed=q_seed)
     share, n_words = charrnn.corpus_word_share(generated, charrnn.corpus_words(text))
 
     gemm = max(gemm, charrnn.gemm_gflops(2048, repeats=10, threads=1),
@@ -125,6 +163,7 @@ def main(argv=None):
     print(json.dumps({
         "hidden": H, "batch": args.batch, "seq": args.seq, "vocab": V,
         "quality_hidden": args.quality_hidden, "quality_batch": args.quality_batch,
+        "quality_cell": args.quality_cell, "train_updates": hist.step[-1] if hist.step else 0,
         "lr": args.lr, "final_lr_fraction": args.final_lr, "clip": args.clip,
         "numpy_chars_per_s": round(numpy_cps),
         "numpy_workers": workers,
@@ -141,7 +180,9 @@ def main(argv=None):
         "val_bits_per_char": round(charrnn.bits_per_char(val), 4),
         "corpus_word_share": round(share, 4),
         "generated_words": n_words,
+        **fight,
         "loadavg_1min_at_start": round(load_before, 2),
+        "loadavg_1min_at_end": round(os.getloadavg()[0], 2),
         "ok": bool(numpy_cps >= keras_cps and val <= 1.70 and share >= 0.85
                    and math.isfinite(val)),
     }))

@@ -184,11 +184,13 @@ def additive_attention_backward(dout, cache):
 # ---------------------------------------------------------------------------- pictures
 
 
-def plot_attention(A, input_text: str, output_text: str, ax=None, title: str | None = None):
+def plot_attention(A, input_text: str, output_text: str, ax=None, title: str | None = None,
+                   colorbar: bool = True):
     """Heatmap of one example's weights: rows = output characters, columns = input characters.
 
     ``A`` ``(T_out, T_in_padded)``; only the first ``len(input_text)`` columns are drawn
-    (padding gets weight 0 anyway). Returns the matplotlib Axes.
+    (padding gets weight 0 anyway). The colour scale is fixed to [0, 1] so that heatmaps can
+    be compared; ``colorbar`` draws it beside the map. Returns the matplotlib Axes.
     """
     import matplotlib.pyplot as plt
 
@@ -198,7 +200,9 @@ def plot_attention(A, input_text: str, output_text: str, ax=None, title: str | N
                          f"these texts, got {A.shape}")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.28 * len(input_text) + 1.5, 0.28 * len(output_text) + 1))
-    ax.imshow(A[:, : len(input_text)], cmap="Blues", vmin=0.0, vmax=1.0, aspect="equal")
+    image = ax.imshow(A[:, : len(input_text)], cmap="Blues", vmin=0.0, vmax=1.0, aspect="equal")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, fraction=0.025, pad=0.02, label="attention weight")
     ax.set_xticks(range(len(input_text)), [c if c != " " else "\u2423" for c in input_text])
     ax.set_yticks(range(len(output_text)), list(output_text))
     ax.tick_params(length=0, labelsize=9)

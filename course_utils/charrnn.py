@@ -31,7 +31,7 @@ import numpy as np
 
 from course_utils.gradcheck import numerical_gradient, relative_error
 from course_utils.optim import Adagrad, Adam  # noqa: F401 - re-exported: charrnn.Adam(...)
-from course_utils.rnn import LSTM, SimpleRNN, _blas_threads
+from course_utils.rnn import GRU, LSTM, SimpleRNN, _blas_threads
 
 __all__ = [
     "Adagrad",
@@ -332,6 +332,28 @@ class LectureCharRNN:
             p -= self.lr * g[k] / np.sqrt(self.mem[k] + 1e-8)
         return loss, h
 
+    def train_on(self, ids, *, seq_len, n_sequences):
+        """Train on ``n_sequences`` consecutive windows of ``seq_len`` characters of ``ids``.
+
+        The hidden state is carried from one window to the next, as the one-sequence recipe
+        does. Returns ``(losses, seconds)``: the loss of each window in nats per character
+        (measured before that window's update), shape (n_sequences,), and the wall-clock time.
+        """
+        seq_len = _check_int("seq_len", seq_len)
+        n_sequences = _check_int("n_sequences", n_sequences)
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or len(ids) < n_sequences * seq_len + 1:
+            raise ValueError(f"ids must be 1-D with at least n_sequences * seq_len + 1 = "
+                             f"{n_sequences * seq_len + 1} characters, got shape {ids.shape}")
+        h = np.zeros((self.H, 1), dtype=self.params["W_hh"].dtype)
+        losses = np.empty(n_sequences)
+        t0 = time.perf_counter()
+        for k in range(n_sequences):
+            chunk = ids[k * seq_len:(k + 1) * seq_len + 1]
+            loss, h = self.train_step(chunk[:-1], chunk[1:], h)
+            losses[k] = loss / seq_len
+        return losses, time.perf_counter() - t0
+
     def to_char_rnn(self, dtype=np.float32):
         """The same weights in a batched ``CharRNN`` (row-vector layout: transposed)."""
         model = CharRNN(self.V, self.H, dtype=dtype)
@@ -347,13 +369,21 @@ class LectureCharRNN:
 # --------------------------------------------------------------------------------------------
 
 
+_CELLS = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
+
+
 class CharRNN:
-    """A character language model: one-hot input -> ``SimpleRNN`` -> softmax over V characters.
+    """A character language model: one-hot input -> a recurrent layer -> softmax over V chars.
 
-    ``params``: the RNN's ``W_x`` (V, H), ``W_h`` (H, H), ``b`` (H,), and the output layer's
-    ``W_y`` (H, V), ``b_y`` (V,). For ids (N, T) and a state h0 (N, H):
+    ``cell``: "rnn" (``course_utils.rnn.SimpleRNN``, the default), "lstm" (``rnn.LSTM``) or
+    "gru" (``rnn.GRU``): the same model around three recurrent layers, so that they can be
+    trained with everything else held equal. ``params``: the layer's ``W_x`` (V, G*H),
+    ``W_h`` (H, G*H), ``b``, and the output layer's ``W_y`` (H, V), ``b_y`` (V,). For ids
+    (N, T) and a state (N, H) - for the LSTM a pair (h, c) of (N, H) arrays:
 
-        h_t = tanh(onehot(x_t) W_x + h_{t-1} W_h + b)    logits_t = h_t W_y + b_y
+        h_t = cell(onehot(x_t), h_{t-1})    logits_t = h_t W_y + b_y
+
+    (for the SimpleRNN, h_t = tanh(onehot(x_t) W_x + h_{t-1} W_h + b)).
 
     ``workers``: the batch's rows are split into this many groups that run forward and
     backward at the same time in threads (NumPy releases the GIL inside its array
@@ -366,11 +396,15 @@ class CharRNN:
     #: rows per group below which a batch is not split (the threads would cost more)
     min_rows_per_worker = 4
 
-    def __init__(self, vocab_size, hidden_size, *, seed=0, dtype=np.float32, workers=2):
+    def __init__(self, vocab_size, hidden_size, *, seed=0, dtype=np.float32, workers=2,
+                 cell="rnn"):
         V = _check_int("vocab_size", vocab_size)
         H = _check_int("hidden_size", hidden_size)
         self.workers = _check_int("workers", workers)
-        self.rnn = SimpleRNN(V, H, seed=seed, dtype=dtype)
+        if cell not in _CELLS:
+            raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {cell!r}")
+        self.cell = cell
+        self.rnn = _CELLS[cell](V, H, seed=seed, dtype=dtype)
         self.dtype = self.rnn.dtype
         self.vocab_size, self.hidden_size = V, H
         rng = np.random.default_rng(seed + 1)
@@ -382,8 +416,9 @@ class CharRNN:
         self._pool = None
 
     def __repr__(self):
-        return (f"CharRNN(vocab_size={self.vocab_size}, hidden_size={self.hidden_size}, "
-                f"dtype={self.dtype.name})")
+        cell = "" if self.cell == "rnn" else f", cell={self.cell!r}"
+        return (f"CharRNN(vocab_size={self.vocab_size}, hidden_size={self.hidden_size}"
+                f"{cell}, dtype={self.dtype.name})")
 
     def __getstate__(self):  # thread pools cannot be pickled or deep-copied; rebuilt on use
         state = self.__dict__.copy()
@@ -393,7 +428,7 @@ class CharRNN:
 
     @property
     def params(self):
-        """Dict of the five weight arrays (the arrays themselves: updating them trains)."""
+        """Dict of the weight arrays (the arrays themselves: updating them trains)."""
         return {**self.rnn.params, "W_y": self.W_y, "b_y": self.b_y}
 
     @property
@@ -401,8 +436,9 @@ class CharRNN:
         return sum(p.size for p in self.params.values())
 
     def initial_state(self, N):
-        """Zeros (N, H)."""
-        return np.zeros((_check_int("N", N), self.hidden_size), dtype=self.dtype)
+        """Zeros (N, H); for the LSTM a pair (h, c) of zeros (N, H)."""
+        h = np.zeros((_check_int("N", N), self.hidden_size), dtype=self.dtype)
+        return (h, h.copy()) if self.cell == "lstm" else h
 
     def _check_ids(self, ids, name="ids"):
         ids = np.asarray(ids)
@@ -418,10 +454,19 @@ class CharRNN:
     def _check_state(self, state, N):
         if state is None:
             return self.initial_state(N)
+        want = (N, self.hidden_size)
+        if self.cell == "lstm":
+            if not isinstance(state, (tuple, list)) or len(state) != 2:
+                raise ValueError(f"an LSTM's state must be a pair (h, c) of arrays of shape "
+                                 f"(N, H) = {want}, got {type(state).__name__}")
+            parts = tuple(np.asarray(s) for s in state)
+            if any(p.shape != want for p in parts):
+                raise ValueError(f"state (h, c) must have shapes (N, H) = {want}, got "
+                                 f"{[p.shape for p in parts]}")
+            return parts
         state = np.asarray(state)
-        if state.shape != (N, self.hidden_size):
-            raise ValueError(f"state must have shape (N, H) = ({N}, {self.hidden_size}), "
-                             f"got {state.shape}")
+        if state.shape != want:
+            raise ValueError(f"state must have shape (N, H) = {want}, got {state.shape}")
         return state
 
     # ------------------------------------------------------------ data-parallel plumbing
@@ -430,8 +475,8 @@ class CharRNN:
         k = min(self.workers, max(1, N // self.min_rows_per_worker))
         edges = np.linspace(0, N, k + 1).astype(int)
         while len(self._replicas) < k:
-            # another SimpleRNN (its own cache and grads) reading the same weight arrays
-            r = SimpleRNN(self.vocab_size, self.hidden_size, dtype=self.dtype)
+            # another layer (its own cache and grads) reading the same weight arrays
+            r = type(self.rnn)(self.vocab_size, self.hidden_size, dtype=self.dtype)
             r.params = self.rnn.params
             self._replicas.append(r)
         return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
@@ -451,31 +496,47 @@ class CharRNN:
             first = fn(0, groups[0])
             return [first] + [f.result() for f in futures]
 
+    def _rows(self, state, g):
+        return tuple(s[g] for s in state) if self.cell == "lstm" else state[g]
+
+    def _join(self, states):
+        if self.cell == "lstm":
+            return tuple(np.concatenate([s[j] for s in states]) for j in range(2))
+        return np.concatenate(states)
+
     def _forward_rows(self, i, ids, state):
-        Hs = self._replicas[i].forward(self._eye[ids], state)
+        """-> (hidden states (n, T, H), logits (n, T, V), last state)."""
+        layer = self._replicas[i]
+        if self.cell == "lstm":
+            Hs = layer.forward(self._eye[ids], *state)
+            last = (Hs[:, -1].copy(), layer._cache["Cs"][-1].copy())
+        else:
+            Hs = layer.forward(self._eye[ids], state)
+            last = Hs[:, -1].copy()
         N, T, H = Hs.shape
         logits = Hs.reshape(N * T, H) @ self.W_y
         logits += self.b_y
-        return Hs, logits.reshape(N, T, -1)
+        return Hs, logits.reshape(N, T, -1), last
 
     # ------------------------------------------------------------------------ public
     def forward(self, ids, state=None):
-        """ids (N, T), state (N, H) or None -> (logits (N, T, V), last hidden state (N, H))."""
+        """ids (N, T), state or None -> (logits (N, T, V), state after the last step)."""
         ids = self._check_ids(ids)
         N = ids.shape[0]
         state = self._check_state(state, N)
         groups = self._groups(N)
         with _blas_threads(self.rnn.blas_threads):
-            outs = self._run(lambda i, g: self._forward_rows(i, ids[g], state[g]), groups)
+            outs = self._run(lambda i, g: self._forward_rows(i, ids[g], self._rows(state, g)),
+                             groups)
         logits = np.concatenate([o[1] for o in outs]) if len(outs) > 1 else outs[0][1]
-        h_last = np.concatenate([o[0][:, -1] for o in outs])
-        return logits, h_last
+        return logits, self._join([o[2] for o in outs])
 
     def loss_and_grads(self, x, y, state=None):
-        """x, y (N, T) ids, state (N, H) or None -> (mean loss in nats, grads dict, state (N, H)).
+        """x, y (N, T) ids, state or None -> (mean loss in nats, grads dict, state after T).
 
-        ``grads`` has the keys of ``params``; the returned state is h_T, to start the next
-        batch of the same streams with. ``dh0`` (N, H) is then d loss / d state.
+        ``grads`` has the keys of ``params``; the returned state is the one after the last
+        step, to start the next batch of the same streams with. ``dh0`` (N, H) is then
+        d loss / d h_0 (and, for the LSTM, ``dc0`` d loss / d c_0).
         """
         x = self._check_ids(x, "x")
         y = self._check_ids(y, "y")
@@ -486,7 +547,7 @@ class CharRNN:
         M = N * T
 
         def work(i, g):
-            Hs, logits = self._forward_rows(i, x[g], state[g])
+            Hs, logits, last = self._forward_rows(i, x[g], self._rows(state, g))
             n = Hs.shape[0]
             loss, dlogits = softmax_cross_entropy(logits, y[g])
             # each group's mean -> its share of the whole batch's mean
@@ -494,10 +555,10 @@ class CharRNN:
             H2 = Hs.reshape(n * T, -1)
             d2 = dlogits.reshape(n * T, -1)
             grads = {"W_y": H2.T @ d2, "b_y": d2.sum(axis=0)}
-            rnn = self._replicas[i]
-            rnn.backward((d2 @ self.W_y.T).reshape(n, T, -1))
-            grads.update(rnn.grads)
-            return loss * n * T / M, grads, Hs[:, -1].copy(), rnn.dh0
+            layer = self._replicas[i]
+            layer.backward((d2 @ self.W_y.T).reshape(n, T, -1))
+            grads.update(layer.grads)
+            return loss * n * T / M, grads, last, layer.dh0, getattr(layer, "dc0", None)
 
         with _blas_threads(self.rnn.blas_threads):
             outs = self._run(work, self._groups(N))
@@ -507,28 +568,42 @@ class CharRNN:
             for k, g in o[1].items():
                 grads[k] += g
         self.dh0 = np.concatenate([o[3] for o in outs])
-        return loss, grads, np.concatenate([o[2] for o in outs])
+        if self.cell == "lstm":
+            self.dc0 = np.concatenate([o[4] for o in outs])
+        return loss, grads, self._join([o[2] for o in outs])
 
 
 def check_char_model_gradients(model, x, y, state=None, *, eps=1e-6):
     """Relative error of ``model.loss_and_grads`` against central differences, per array.
 
-    ``model`` a float64 ``CharRNN``; x, y (N, T) ids; state (N, H) or None. Returns a dict
-    with one entry per parameter and ``"h0"`` (the gradient w.r.t. the initial state).
+    ``model`` a float64 ``CharRNN``; x, y (N, T) ids; state (N, H) (an LSTM: a pair (h, c))
+    or None. Returns a dict with one entry per parameter and ``"h0"`` (the gradient w.r.t. the
+    initial state; for the LSTM also ``"c0"``).
     """
     if model.dtype != np.float64:
         raise ValueError("gradient checking needs a float64 model (float32 round-off is larger "
                          "than the differences measured): CharRNN(..., dtype=np.float64)")
-    h0 = model.initial_state(np.asarray(x).shape[0]) if state is None else \
-        np.array(state, dtype=np.float64)
+    N = np.asarray(x).shape[0]
+    if state is None:
+        state = model.initial_state(N)
+    lstm = getattr(model, "cell", "rnn") == "lstm"
+    if lstm:
+        state = tuple(np.array(s, dtype=np.float64) for s in model._check_state(state, N))
+    else:
+        state = np.array(state, dtype=np.float64)
 
     def loss(_):
-        return model.loss_and_grads(x, y, h0)[0]
+        return model.loss_and_grads(x, y, state)[0]
 
-    _, grads, _ = model.loss_and_grads(x, y, h0)
+    _, grads, _ = model.loss_and_grads(x, y, state)
     analytic = {k: v.copy() for k, v in grads.items()}
     analytic["h0"] = model.dh0.copy()
-    arrays = {**model.params, "h0": h0}
+    arrays = {**model.params}
+    if lstm:
+        analytic["c0"] = model.dc0.copy()
+        arrays["h0"], arrays["c0"] = state
+    else:
+        arrays["h0"] = state
     return {k: relative_error(analytic[k], numerical_gradient(loss, arrays[k], eps=eps))
             for k in analytic}
 

@@ -13,10 +13,12 @@ Contents:
   :func:`encode_inputs`, :func:`encode_targets`, :func:`decode_outputs`;
 * Keras models: :func:`build_attention_model`, :func:`build_plain_model`
   (the same encoder-decoder without attention);
-* greedy decoding: :func:`greedy_decode` (also returns the attention weights), :func:`translate`,
-  :func:`exact_match`;
+* decoding: :func:`greedy_decode` (also returns the attention weights), :func:`beam_decode`
+  (beam search with length normalisation), :func:`translate`, :func:`exact_match`,
+  :func:`exact_match_by` with :func:`length_bucket`;
 * :data:`SETTINGS` - the training settings the notebook and the benchmark share - with
-  :func:`make_datasets` and :func:`train_model`, which use them.
+  :func:`make_datasets` (training and held-out), :func:`make_splits` (training, validation,
+  test) and :func:`train_model`, which use them.
 
 Shapes: ``N`` examples, ``T_in = MAX_INPUT_LEN`` input characters, ``T_out = OUTPUT_LEN`` (10)
 output characters.
@@ -88,10 +90,11 @@ def split_days(held_out_fraction: float = 0.1, seed: int = 0) -> tuple[np.ndarra
     return np.sort(days[n_held:]), np.sort(days[:n_held])
 
 
-def make_examples(days: np.ndarray, n: int, seed: int = 0) -> tuple[list[str], list[str]]:
+def make_examples(days: np.ndarray, n: int, seed: int = 0, *, with_formats: bool = False):
     """Draw ``n`` (human, iso) pairs: a day from ``days`` and a format, both uniformly at random.
 
-    Returns two lists of ``n`` strings, e.g. ``("tuesday 3 march 1998", "1998-03-03")``.
+    Returns two lists of ``n`` strings, e.g. ``("tuesday 3 march 1998", "1998-03-03")``;
+    with ``with_formats=True`` a third list, the name of the format of each example.
     """
     days = np.asarray(days)
     if days.ndim != 1 or days.size == 0:
@@ -107,6 +110,8 @@ def make_examples(days: np.ndarray, n: int, seed: int = 0) -> tuple[list[str], l
         date = _dt.date.fromordinal(int(days[i]))
         human.append(format_date(date, fmts[f]))
         iso.append(date.isoformat())
+    if with_formats:
+        return human, iso, [fmts[f] for f in fmt_idx]
     return human, iso
 
 
@@ -184,12 +189,13 @@ def decode_outputs(y: np.ndarray) -> list[str]:
 SETTINGS = {
     "n_train": 10_000,
     "n_test": 2_000,
+    "n_val": 2_000,       # make_splits: validation examples, from days in neither other split
     "embed_dim": 32,
     "units": 64,          # per direction in the encoder; the decoder GRU has 2 * units
     "batch_size": 128,
     "learning_rate": 1e-2,
     "epochs": 3,
-    "plain_epochs": 2,    # the model without attention: kept short for the lesson's time budget
+    "plain_epochs": 3,    # the model without attention: the same budget (same batches, epochs)
 }
 
 
@@ -230,7 +236,12 @@ def _decoder_start(embed_dim: int, units: int, h_last):
 
 
 def build_attention_model(embed_dim: int = 32, units: int = 64, learning_rate: float = 1e-2):
-    """Bidirectional GRU encoder + GRU decoder with additive (Bahdanau-style) attention.
+    """Bidirectional GRU encoder + GRU decoder that attends after its recurrent step.
+
+    The design is Luong et al.'s (2015): the decoder state s_t (after step t) is the query,
+    the context c_t is combined as tanh(W [s_t; c_t]) before the softmax. The score is
+    ``keras.layers.AdditiveAttention``'s, e_tj = sum(scale * tanh(s_t + h_j)): the additive
+    form of Bahdanau et al. (2015) without its query and key projections (W s_t + U h_j).
 
     Inputs: ``human`` ``(B, T_in)`` character ids and ``iso_in`` ``(B, T_out)`` decoder inputs
     (START, then the true previous characters: teacher forcing). Output: probabilities
@@ -359,6 +370,60 @@ def translate(model, texts) -> list[str]:
     """Human-written dates (list of str) -> list of ISO strings predicted by ``model``."""
     return decode_outputs(greedy_decode(model, encode_inputs(texts))[0])
 
+def _length_penalty(length: int, alpha: float) -> float:
+    """GNMT's length normalisation (Wu et al., 2016, eq. 14): ((5 + length) / 6) ** alpha."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+def beam_decode(model, x: np.ndarray, beam_width: int = 3, *, alpha: float = 0.6):
+    """Beam search: keep the ``beam_width`` most likely partial outputs at every step.
+
+    Every step extends each kept output by every character and keeps the ``beam_width`` best
+    by summed log-probability; at the end the best finished output wins by its score divided
+    by the length penalty ``((5 + L) / 6) ** alpha`` of Wu et al. (2016). (Without it a beam
+    prefers short outputs, since every character adds a negative log-probability. Every ISO
+    date has L = 10 characters, so here the penalty divides all scores by the same number:
+    it is implemented for the general case and cannot change this task's ranking.)
+    ``beam_width=1`` is greedy decoding. ``x`` ``(N, T_in)`` from :func:`encode_inputs`.
+    Returns ``(y, score)``: ``y`` int ``(N, T_out)`` and the winner's normalised log-probability
+    ``(N,)``.
+    """
+    x = np.asarray(x, dtype=np.int32)
+    if x.ndim != 2 or x.shape[1] != MAX_INPUT_LEN:
+        raise ValueError(f"x must have shape (N, {MAX_INPUT_LEN}) (use encode_inputs), "
+                         f"got {x.shape}")
+    if len(x) == 0:
+        raise ValueError("no dates to decode: give at least one")
+    if isinstance(beam_width, bool) or not isinstance(beam_width, (int, np.integer)) \
+            or not 1 <= beam_width <= OUTPUT_VOCAB_SIZE:
+        raise ValueError(f"beam_width must be an integer in [1, {OUTPUT_VOCAB_SIZE}], "
+                         f"got {beam_width!r}")
+    if not alpha >= 0:
+        raise ValueError(f"alpha (length normalisation) must be >= 0, got {alpha!r}")
+    N, k, V = len(x), int(beam_width), OUTPUT_VOCAB_SIZE
+    encoder, step = _inference_models(model)
+    h_seq, s = encoder.predict_on_batch(x)
+    h_seq, xk, s = (np.repeat(a, k, axis=0) for a in (h_seq, x, s))
+    scores = np.full((N, k), -np.inf)
+    scores[:, 0] = 0.0  # at the start only one beam is alive (they would all be equal)
+    seqs = np.zeros((N, k, 0), dtype=np.int32)
+    prev = np.full((N * k, 1), START, dtype=np.int32)
+    rows = np.arange(N)[:, None]
+    for _ in range(OUTPUT_LEN):
+        probs, s_new, _ = step.predict_on_batch([h_seq, xk, prev, s])
+        logp = np.log(np.maximum(np.asarray(probs, dtype=np.float64)[:, 0], 1e-30))
+        cand = (scores[:, :, None] + logp.reshape(N, k, V)).reshape(N, k * V)
+        top = np.argsort(-cand, axis=1, kind="stable")[:, :k]  # ties: the lower index, as argmax
+        beam, char = top // V, (top % V).astype(np.int32)
+        scores = np.take_along_axis(cand, top, axis=1)
+        seqs = np.concatenate([seqs[rows, beam], char[:, :, None]], axis=2)
+        s = np.asarray(s_new).reshape(N, k, -1)[rows, beam].reshape(N * k, -1)
+        prev = char.reshape(N * k, 1)
+    final = scores / _length_penalty(OUTPUT_LEN, alpha)
+    best = final.argmax(axis=1)
+    return seqs[np.arange(N), best], final[np.arange(N), best]
+
+
 
 def exact_match(predicted, expected) -> float:
     """Fraction of predictions equal to the expected string in every character."""
@@ -366,6 +431,35 @@ def exact_match(predicted, expected) -> float:
         raise ValueError(f"need two equally long, non-empty lists, got {len(predicted)} and "
                          f"{len(expected)}")
     return float(np.mean([p == e for p, e in zip(predicted, expected, strict=True)]))
+
+#: Input-length buckets (characters, inclusive) for :func:`exact_match_by`.
+LENGTH_BUCKETS = ((8, 10), (11, 14), (15, 18), (19, 22), (23, MAX_INPUT_LEN))
+
+
+def length_bucket(text: str) -> str:
+    """The :data:`LENGTH_BUCKETS` label ("8-10", ...) of a written date's length."""
+    n = len(text.strip())
+    for lo, hi in LENGTH_BUCKETS:
+        if lo <= n <= hi:
+            return f"{lo}-{hi}"
+    raise ValueError(f"{text!r} has {n} characters, outside every bucket "
+                     f"({LENGTH_BUCKETS[0][0]} to {LENGTH_BUCKETS[-1][1]})")
+
+
+def exact_match_by(groups, predicted, expected) -> dict:
+    """Exact match per group: ``{group: (exact match, number of examples)}`` in sorted order.
+
+    ``groups``: one label per example, e.g. its format or ``length_bucket(text)``.
+    """
+    if not (len(groups) == len(predicted) == len(expected)) or not len(groups):
+        raise ValueError(f"need three equally long, non-empty lists, got {len(groups)}, "
+                         f"{len(predicted)} and {len(expected)}")
+    out = {}
+    for g in sorted(set(groups)):
+        idx = [i for i, gi in enumerate(groups) if gi == g]
+        out[g] = (exact_match([predicted[i] for i in idx], [expected[i] for i in idx]), len(idx))
+    return out
+
 
 
 # ---------------------------------------------------------------------------- training
@@ -381,6 +475,26 @@ def make_datasets(settings: dict | None = None, seed: int = 0):
     train = make_examples(train_days, s["n_train"], seed=seed + 1)
     test = make_examples(test_days, s["n_test"], seed=seed + 2)
     return train, test
+
+def make_splits(settings: dict | None = None, seed: int = 0):
+    """Training, validation and test examples from three disjoint sets of days.
+
+    The days from FIRST_DAY to LAST_DAY are shuffled with ``seed``: 10% become test days,
+    another 10% validation days, the rest training days, so no validation or test date was
+    seen in training, in any format. Tune on validation; evaluate on test once.
+    Returns three ``(human, iso, formats)`` triples of lists with ``n_train``, ``n_val`` and
+    ``n_test`` (:data:`SETTINGS`) examples.
+    """
+    s = {**SETTINGS, **(settings or {})}
+    days = np.arange(FIRST_DAY.toordinal(), LAST_DAY.toordinal() + 1)
+    days = np.random.default_rng(seed + 100).permutation(days)
+    n = int(round(0.1 * len(days)))
+    test_days, val_days, train_days = np.sort(days[:n]), np.sort(days[n:2 * n]), \
+        np.sort(days[2 * n:])
+    return (make_examples(train_days, s["n_train"], seed=seed + 101, with_formats=True),
+            make_examples(val_days, s["n_val"], seed=seed + 102, with_formats=True),
+            make_examples(test_days, s["n_test"], seed=seed + 103, with_formats=True))
+
 
 
 def _progress_bar(total_batches: int, desc: str):

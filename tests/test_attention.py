@@ -166,5 +166,11 @@ def test_plot_attention_checks_shape_and_draws():
     A = np.full((3, 6), 1 / 6)
     ax = att.plot_attention(A, "abcd", "xyz")
     assert len(ax.get_xticklabels()) == 4
+    # a colour bar says what the shades mean, on the fixed [0, 1] scale
+    bars = [a for a in ax.figure.axes if a is not ax]
+    assert len(bars) == 1 and bars[0].get_ylabel() == "attention weight"
+    assert bars[0].get_ylim() == (0.0, 1.0)
+    ax2 = att.plot_attention(A, "abcd", "xyz", colorbar=False)
+    assert ax2.figure.axes == [ax2]
     with pytest.raises(ValueError, match="A must have shape"):
         att.plot_attention(A, "abcdefgh", "xyz")

@@ -341,3 +341,58 @@ def test_split_batch_workers_give_the_same_loss_gradients_and_states(rng):
 
 def test_gemm_gflops_is_a_plausible_speed():
     assert 0.1 < charrnn.gemm_gflops(128, repeats=2, threads=1) < 1e5
+
+
+# ---------------------------------------------------------------- the three cells
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_every_cell_has_exact_gradients_also_when_split_over_workers(vocab, cell):
+    rng = np.random.default_rng(5)
+    model = CharRNN(len(vocab), 5, seed=3, dtype=np.float64, cell=cell, workers=2)
+    model.min_rows_per_worker = 1  # 4 rows: two groups in two threads
+    x, y = rng.integers(0, len(vocab), (2, 4, 6))
+    state = model.initial_state(4)
+    state = tuple(rng.normal(0, 0.5, s.shape) for s in state) if cell == "lstm" else \
+        rng.normal(0, 0.5, state.shape)
+    errors = check_char_model_gradients(model, x, y, state)
+    assert set(errors) >= {"W_x", "W_h", "b", "W_y", "b_y", "h0"}
+    assert ("c0" in errors) == (cell == "lstm")
+    assert max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gated_cells_speak_the_protocol_and_carry_their_state(vocab, cell):
+    model = CharRNN(len(vocab), 8, seed=0, cell=cell)
+    assert f"cell='{cell}'" in repr(model)
+    ids = vocab.encode(TEXT[:40])[None]
+    whole, _ = model.forward(ids)
+    first, state = model.forward(ids[:, :25])
+    rest, _ = model.forward(ids[:, 25:], state)
+    # reading in two windows with the state carried == reading at once
+    np.testing.assert_allclose(np.concatenate([first, rest], axis=1), whole, atol=1e-5)
+    batches = StreamBatches(vocab.encode(TEXT), 4, 20)
+    before = evaluate(model, vocab.encode(TEXT), batch_size=4, seq_len=20)
+    train(model, batches, Adam(2e-2), steps=200, progress=False, eval_every=1000)
+    assert evaluate(model, vocab.encode(TEXT), batch_size=4, seq_len=20) < before - 1.0
+    assert sample(model, vocab, "to", 30, seed=1) == sample(model, vocab, "to", 30, seed=1)
+
+
+def test_cell_and_lstm_state_bad_input(vocab):
+    with pytest.raises(ValueError, match="cell must be one of"):
+        CharRNN(len(vocab), 4, cell="transformer")
+    lstm = CharRNN(len(vocab), 4, cell="lstm")
+    with pytest.raises(ValueError, match=r"pair \(h, c\)"):
+        lstm.forward(np.zeros((2, 3), dtype=int), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"shapes \(N, H\)"):
+        lstm.forward(np.zeros((2, 3), dtype=int), (np.zeros((2, 4)), np.zeros((3, 4))))
+
+
+def test_lecture_train_on_consecutive_windows_learns_and_checks_its_input(vocab):
+    model = LectureCharRNN(len(vocab), 16, lr=0.1, seed=0)
+    losses, seconds = model.train_on(vocab.encode(TEXT), seq_len=20, n_sequences=60)
+    assert losses.shape == (60,) and seconds > 0
+    assert abs(losses[0] - math.log(len(vocab))) < 0.01  # small weights: uniform guessing
+    assert losses[-10:].mean() < losses[0] - 1.0
+    with pytest.raises(ValueError, match="at least"):
+        model.train_on(vocab.encode(TEXT[:50]), seq_len=20, n_sequences=5)

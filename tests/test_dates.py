@@ -130,3 +130,44 @@ def test_greedy_decode_checks_its_input(tiny_models):
         D.translate(tiny_models[0], ["3 march 1998 \u2603"])
     with pytest.raises(ValueError, match="no dates"):
         D.translate(tiny_models[0], [])
+
+
+def test_make_splits_keeps_validation_and_test_days_apart_from_training():
+    train, val, test = D.make_splits({"n_train": 2000, "n_val": 300, "n_test": 300})
+    assert [len(part[0]) for part in (train, val, test)] == [2000, 300, 300]
+    days = [set(part[1]) for part in (train, val, test)]
+    assert not (days[0] & days[1]) and not (days[0] & days[2]) and not (days[1] & days[2])
+    for human, iso, fmt in zip(*test, strict=True):
+        assert D.format_date(dt.date.fromisoformat(iso), fmt) == human
+    assert D.make_splits({"n_train": 50, "n_val": 5, "n_test": 5})[2] == \
+        D.make_splits({"n_train": 50, "n_val": 5, "n_test": 5})[2]
+
+
+def test_length_buckets_cover_every_written_date_and_exact_match_by_groups():
+    human, _ = D.make_examples(D.split_days()[0], 3000, seed=4)
+    labels = {D.length_bucket(h) for h in human}
+    assert labels == {f"{lo}-{hi}" for lo, hi in D.LENGTH_BUCKETS}
+    with pytest.raises(ValueError, match="outside every bucket"):
+        D.length_bucket("1/1/1")
+    got = D.exact_match_by(["a", "b", "a"], ["x", "y", "z"], ["x", "n", "n"])
+    assert got == {"a": (0.5, 2), "b": (0.0, 1)}
+    with pytest.raises(ValueError, match="equally long"):
+        D.exact_match_by(["a"], ["x", "y"], ["x", "y"])
+
+
+def test_beam_search_of_width_one_is_greedy_and_wider_beams_score_no_worse(tiny_models):
+    texts = ["tuesday 3 march 1998", "3/3/1998", "the 1st of may 2020", "2049 december 31"]
+    x = D.encode_inputs(texts)
+    for model in tiny_models:
+        y_greedy, _ = D.greedy_decode(model, x)
+        y1, s1 = D.beam_decode(model, x, 1)
+        np.testing.assert_array_equal(y1, y_greedy)
+        y5, s5 = D.beam_decode(model, x, 5)
+        assert y5.shape == (4, D.OUTPUT_LEN) and (s5 >= s1 - 1e-9).all()
+        # the score is the normalised log-probability of the output under the model
+        dec_in = np.concatenate([np.full((4, 1), D.START), y5[:, :-1]], axis=1)
+        probs = np.asarray(model.predict_on_batch([x, dec_in]), dtype=np.float64)
+        logp = np.log(np.take_along_axis(probs, y5[:, :, None], axis=2)[:, :, 0]).sum(axis=1)
+        np.testing.assert_allclose(s5, logp / ((5 + 10) / 6) ** 0.6, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="beam_width"):
+        D.beam_decode(tiny_models[0], x, 0)
