@@ -78,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
 
     load_start = os.getloadavg()[0]
-    train, val, test = dates.make_splits(seed=0)
+    train, val, test = dates.make_splits(seed=course_utils.set_seed(0))  # + $COURSE_SEED
     runs = []
     for seed in args.seeds:
         att = run(True, seed, train, val, test)
