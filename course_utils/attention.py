@@ -35,7 +35,6 @@ __all__ = [
     "additive_attention",
     "additive_attention_backward",
     "plot_attention",
-    "draw_attention_diagram",
 ]
 
 
@@ -211,8 +210,3 @@ def plot_attention(A, input_text: str, output_text: str, ax=None, title: str | N
     if title:
         ax.set_title(title, fontsize=10)
     return ax
-
-
-# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
-# to img/ instead of drawing into it.
-from course_utils.diagrams import draw_attention_diagram  # noqa: E402, F401

@@ -692,8 +692,3 @@ def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float
     fig = learning_curves_figure(histories, noise_floor=noise_floor)
     fig.savefig(path, dpi=80, metadata={"Software": None})
     plt.close(fig)
-
-
-# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
-# to img/ instead of drawing into it.
-from course_utils.diagrams import draw_onehot_lookup  # noqa: E402, F401

@@ -48,7 +48,6 @@ __all__ = [
     "clip_gradients",
     "corpus_word_share",
     "corpus_words",
-    "draw_stream_batches",
     "evaluate",
     "gemm_gflops",
     "sample",
@@ -1000,8 +999,3 @@ def gemm_gflops(n=1024, repeats=5, dtype=np.float32, *, threads=None):
 # --------------------------------------------------------------------------------------------
 # Figure
 # --------------------------------------------------------------------------------------------
-
-
-# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
-# to img/ instead of drawing into it.
-from course_utils.diagrams import draw_stream_batches  # noqa: E402, F401

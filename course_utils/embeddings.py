@@ -36,7 +36,6 @@ __all__ = [
     "centered",
     "cooccurrence",
     "check_gradient",
-    "draw_skipgram_diagram",
     "embedding_lookup",
     "keep_probabilities",
     "negative_table",
@@ -753,8 +752,3 @@ def place_labels(ax, points: np.ndarray, labels: Sequence[str], *, colors=None,
                     fontsize=fontsize, color=None if colors is None else colors[i])
         chosen.append(best)
     return chosen
-
-
-# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
-# to img/ instead of drawing into it.
-from course_utils.diagrams import draw_skipgram_diagram  # noqa: E402, F401

@@ -46,7 +46,6 @@ __all__ = [
     "blas_threads",
     "clip_by_norm",
     "clip_elementwise",
-    "draw_unrolled_rnn",
     "hidden_jacobian_norms",
     "make_parity_data",
     "make_recall_data",
@@ -887,8 +886,3 @@ def recall_accuracy(cell, lags, *, seed, keep_bias=None, n_test=1000, progress=T
 
 
 # --------------------------------------------------------------------------- figure
-
-
-# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
-# to img/ instead of drawing into it.
-from course_utils.diagrams import draw_unrolled_rnn  # noqa: E402, F401

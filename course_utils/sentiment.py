@@ -38,7 +38,6 @@ __all__ = [
     "build_final_model",
     "build_lecture_model",
     "confusion_matrix",
-    "draw_lstm_cell",
     "gradient_norms_vs_length",
     "pad",
     "plot_confusion_matrix",
@@ -745,8 +744,3 @@ class NBLogisticRegression:
             raise RuntimeError("call fit(texts, y) before predict")
         X = self.vectorizer.transform(_check_texts(texts))
         return self.classifier.predict(X.multiply(self.r).tocsr())
-
-
-# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
-# to img/ instead of drawing into it.
-from course_utils.diagrams import draw_gru_cell, draw_lstm_cell  # noqa: E402, F401

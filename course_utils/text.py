@@ -23,7 +23,6 @@ __all__ = [
     "NGramModel",
     "bag_of_words",
     "column_neighbours",
-    "draw_one_hot_cube",
     "exact_count",
     "longest_copied_run",
     "tfidf",
@@ -615,8 +614,3 @@ def column_neighbours(X, vocab: Sequence[str], word: str, k: int = 5) -> list[tu
 # --------------------------------------------------------------------------------------------
 # Figures
 # --------------------------------------------------------------------------------------------
-
-
-# The diagrams moved to course_utils.diagrams; these names remain until every lesson links
-# to img/ instead of drawing into it.
-from course_utils.diagrams import draw_one_hot_cube  # noqa: E402, F401
