@@ -40,7 +40,10 @@ lab: setup
 # The one test command (.ci/run calls it): lint, unit tests, every notebook under nbval, then
 # every lesson and solution once more with other random draws (COURSE_SEED=1): its asserts must
 # hold there too.
-test: setup lint unit notebooks seed-sweep
+# The nbval run and the sweep go side by side (2 cores: much of a lesson is one-threaded
+# Python), each target's output printed whole when it ends.
+test: setup lint unit
+	$(MAKE) --no-print-directory -j2 --output-sync=target notebooks seed-sweep
 
 lint: setup
 	$(BIN)/ruff check course_utils tests benchmarks tools notebooks
