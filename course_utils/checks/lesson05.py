@@ -307,7 +307,8 @@ def _lstm_backward_truth(arrays, dh, dc):
 
 
 @task("Task 7 · the LSTM step's backward pass", function="lstm_step_backward",
-      hint="Go backwards through h = o * tanh(c) first: the cell state receives gradient from "
+      hint="Go backwards through the output first (h is the output gate times the squashed "
+           "cell state): the cell state receives gradient from "
            "two places, the dc handed in and the path through h. From that total, each gate's "
            "share follows from the cell update of Task 2; pass each through its own activation's "
            "derivative, stack the four blocks in the order i, f, c, o, and treat the result "

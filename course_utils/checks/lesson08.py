@@ -32,7 +32,7 @@ def _causal_reference(Q, K, V):
 
 @task("Task 1 · causal scaled dot-product attention", function="causal_attention",
       hint="Scores for all query-key pairs at once: Q times K with its last two axes swapped, "
-           "divided by sqrt(d). The mask is the lower triangle of a (T, T) matrix of ones; "
+           "divided by the square root of d. The mask is the lower triangle of a (T, T) matrix of ones; "
            "broadcasting applies it to every sequence (and head). Masked scores become -inf "
            "before a softmax over the last axis that subtracts the row maximum.")
 def causal_attention(fn):
@@ -93,7 +93,7 @@ def split_heads(fn):
 
 @task("Task 3 · merge the heads back", function="merge_heads",
       hint="The inverse of Task 2: bring the time axis back in front of the head axis, then "
-           "reshape the last two axes (h, dk) into one of h * dk.")
+           "reshape the last two axes (h, dk) into one axis of length h times dk.")
 def merge_heads(fn):
     H = np.arange(2 * 2 * 3 * 4, dtype=float).reshape(2, 2, 3, 4)
     what = "merge_heads(H) for H of shape (2, 2, 3, 4) (N = 2, h = 2, T = 3, dk = 4)"
@@ -112,7 +112,8 @@ def merge_heads(fn):
 
 @task("Task 4 · sinusoidal position encodings", function="sinusoidal_positions",
       hint="Make a column of positions (T, 1) and a row of frequencies, one per pair of "
-           "features, 1 / 10000^(2i / D) for 2i = 0, 2, 4, ...; their product is (T, D / 2). "
+           "features: one over 10000 to the power 2i/D, for the even feature indices 2i. Their "
+           "product has shape (T, D/2). "
            "Sines go to the even columns, cosines to the odd ones.")
 def sinusoidal_positions(fn):
     for T, D in [(6, 4), (50, 16)]:
