@@ -127,7 +127,7 @@ def test_home_syllabus_and_instructor_pages(site):
     home = visible_text(site / "index.html")
     assert "For whom" in home and "make lab" in home and "make test" in home
     syllabus = visible_text(site / "syllabus.html")
-    assert "runtime on 2 cores" in syllabus
+    assert "runtime and peak memory on 2 cores" in syllabus
     page = (site / "syllabus.html").read_text(encoding="utf-8")
     article = page[page.index("<article"):page.index("</article>")]  # not the sidebar
     for notebook in LESSONS:
