@@ -339,6 +339,17 @@ def _inference_models(model):
     return encoder, step
 
 
+def _encoded_batch(x, verb: str) -> np.ndarray:
+    """``x`` as int32 ``(N, MAX_INPUT_LEN)`` with N >= 1, or a ValueError saying what is wrong."""
+    x = np.asarray(x, dtype=np.int32)
+    if x.ndim != 2 or x.shape[1] != MAX_INPUT_LEN:
+        raise ValueError(f"x must have shape (N, {MAX_INPUT_LEN}) (use encode_inputs), "
+                         f"got {x.shape}")
+    if len(x) == 0:
+        raise ValueError(f"no dates to {verb}: give at least one")
+    return x
+
+
 def greedy_decode(model, x: np.ndarray):
     """Translate encoded inputs ``x`` ``(N, T_in)`` one output character at a time.
 
@@ -347,12 +358,7 @@ def greedy_decode(model, x: np.ndarray):
     Returns ``(y, A)``: ``y`` int ``(N, T_out)`` and the attention weights ``A``
     ``(N, T_out, T_in)`` used for each output character (zeros for a model without attention).
     """
-    x = np.asarray(x, dtype=np.int32)
-    if x.ndim != 2 or x.shape[1] != MAX_INPUT_LEN:
-        raise ValueError(f"x must have shape (N, {MAX_INPUT_LEN}) (use encode_inputs), "
-                         f"got {x.shape}")
-    if len(x) == 0:
-        raise ValueError("no dates to translate: give at least one")
+    x = _encoded_batch(x, "translate")
     encoder, step = _inference_models(model)
     h_seq, s = encoder.predict_on_batch(x)
     prev = np.full((len(x), 1), START, dtype=np.int32)
@@ -369,6 +375,7 @@ def greedy_decode(model, x: np.ndarray):
 def translate(model, texts) -> list[str]:
     """Human-written dates (list of str) -> list of ISO strings predicted by ``model``."""
     return decode_outputs(greedy_decode(model, encode_inputs(texts))[0])
+
 
 def _length_penalty(length: int, alpha: float) -> float:
     """GNMT's length normalisation (Wu et al., 2016, eq. 14): ((5 + length) / 6) ** alpha."""
@@ -388,12 +395,7 @@ def beam_decode(model, x: np.ndarray, beam_width: int = 3, *, alpha: float = 0.6
     Returns ``(y, score)``: ``y`` int ``(N, T_out)`` and the winner's normalised log-probability
     ``(N,)``.
     """
-    x = np.asarray(x, dtype=np.int32)
-    if x.ndim != 2 or x.shape[1] != MAX_INPUT_LEN:
-        raise ValueError(f"x must have shape (N, {MAX_INPUT_LEN}) (use encode_inputs), "
-                         f"got {x.shape}")
-    if len(x) == 0:
-        raise ValueError("no dates to decode: give at least one")
+    x = _encoded_batch(x, "decode")
     if isinstance(beam_width, bool) or not isinstance(beam_width, (int, np.integer)) \
             or not 1 <= beam_width <= OUTPUT_VOCAB_SIZE:
         raise ValueError(f"beam_width must be an integer in [1, {OUTPUT_VOCAB_SIZE}], "
