@@ -7,20 +7,16 @@ notebooks changed since the last build.
 """
 
 import functools
-import importlib.util
 import json
 import re
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from _tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("course_book_tool", ROOT / "tools" / "book.py")
-book = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = book
-spec.loader.exec_module(book)
+book = load_tool("book", "course_book_tool")
 
 LESSONS = book.lessons()
 EXERCISES = book.exercises()

@@ -38,11 +38,7 @@ def test_bad_arguments_are_clear_errors(tmp_path):
 
 def test_every_diagram_lives_here_only():
     """One module draws the diagrams; tools/draw_figures.py writes each into img/."""
-    import importlib.util
-    from pathlib import Path
+    from _tools import load_tool
 
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("draw_figures", root / "tools" / "draw_figures.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool("draw_figures")
     assert len(tool._diagrams()) == len(diagrams.__all__)

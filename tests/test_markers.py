@@ -1,18 +1,14 @@
 """nbval's markers live in cell tags, where no reader sees them (tools/markers.py)."""
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from _tools import load_tool
 from nbval.plugin import find_comment_markers, find_metadata_tags
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("markers_tool", ROOT / "tools" / "markers.py")
-markers = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = markers
-spec.loader.exec_module(markers)
+markers = load_tool("markers")
 
 NOTEBOOKS = markers.default_notebooks()
 
