@@ -450,7 +450,8 @@ def _check_trained(fn, params, x, y, steps, lr, max_norm, label):
 @task("Task 8 · a training loop from your own pieces", function="train_recall",
       hint="Each step: run your rnn_forward from a zero state, read out the last state through "
            "w and c, and record the mean cross-entropy before changing anything. The gradient "
-           "of that mean with respect to the logits is (sigmoid(logit) - y) divided by N; only "
+           "of that mean with respect to each logit is the predicted probability minus the "
+           "label, divided by N; only "
            "the last hidden state receives it, through w. Your rnn_backward gives the recurrent "
            "weights' gradients; clip all five together with your clip_by_norm, then step "
            "against the gradient. Work on copies of params.")
