@@ -738,10 +738,12 @@ def learning_curves_figure(histories: dict[str, dict], *, noise_floor: float | N
     return fig
 
 
-def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float | None = None):
-    """Save ``learning_curves_figure(histories, noise_floor=...)`` as a PNG at ``path``."""
+def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float | None = None,
+                         best_achievable: float | None = None, metric: str = "loss"):
+    """Save ``learning_curves_figure(histories, ...)`` as a PNG at ``path``."""
     import matplotlib.pyplot as plt
 
-    fig = learning_curves_figure(histories, noise_floor=noise_floor)
+    fig = learning_curves_figure(histories, noise_floor=noise_floor,
+                                 best_achievable=best_achievable, metric=metric)
     fig.savefig(path, dpi=80, metadata={"Software": None})
     plt.close(fig)
