@@ -201,6 +201,39 @@ def simulate_shop_sales(
     )
 
 
+def split_by_pair(
+    origin: np.ndarray, destination: np.ndarray, n_valid_pairs: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hold out every journey between ``n_valid_pairs`` random (unordered) pairs of places.
+
+    Validation then measures how well a model predicts pairs it never saw in training (A to B
+    and B to A both held out), not how well it remembers the pairs it saw. Every place keeps
+    some training journeys (the draw is repeated until it does).
+
+    Args:
+        origin, destination: ``(N,)`` integer place of each journey (never equal).
+
+    Returns:
+        ``train_idx (N_train,)`` and ``valid_idx (N_valid,)``, sorted row indices.
+    """
+    origin, destination = np.asarray(origin), np.asarray(destination)
+    if origin.ndim != 1 or origin.shape != destination.shape:
+        raise ValueError(f"origin and destination must be 1-D of one length, got "
+                         f"{origin.shape} and {destination.shape}")
+    pair = np.minimum(origin, destination) * (int(max(origin.max(), destination.max())) + 1) \
+        + np.maximum(origin, destination)
+    pairs = np.unique(pair)
+    if not 0 < n_valid_pairs < pairs.size:
+        raise ValueError(f"n_valid_pairs must be in 1..{pairs.size - 1} (the journeys have "
+                         f"{pairs.size} different pairs), got {n_valid_pairs}")
+    places = np.unique(np.r_[origin, destination])
+    for _ in range(1000):
+        held = np.isin(pair, rng.choice(pairs, n_valid_pairs, replace=False))
+        if np.isin(places, np.r_[origin[~held], destination[~held]]).all():
+            return np.flatnonzero(~held), np.flatnonzero(held)
+    raise ValueError(f"could not hold out {n_valid_pairs} pairs and keep every place in training")
+
+
 def split_rows_per_category(
     category: np.ndarray, n_valid_per_category: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -498,9 +531,13 @@ def build_onehot_model(
 
     Inputs ``category (N,)`` int and ``features (N, F)``; output ``(N, 1)``. The first
     ``Dense`` layer holds ``hidden`` weights per category: in effect a ``hidden``-D embedding
-    that nothing keeps small, unless ``l2 > 0`` adds ``l2 * sum(W**2)`` of that layer's weights
-    to the loss. An embedding of size ``D`` is the same layer forced to rank ``D``: its
+    that nothing keeps small, unless ``l2 > 0`` adds ``l2 * sum(W**2)`` over that block (the
+    first ``num_categories`` rows of the kernel; the features' rows are not penalised) to the
+    loss. An embedding of size ``D`` is the same layer forced to rank ``D``: its
     ``(K, hidden)`` block of weights factorised as ``(K, D) @ (D, hidden)``.
+
+    Compiled with ``metrics=["mse"]``: Keras's ``loss``/``val_loss`` include the L2 penalty, the
+    ``mse``/``val_mse`` metrics are the squared error alone, comparable across models.
     """
     import keras
 
@@ -511,11 +548,11 @@ def build_onehot_model(
     if l2 < 0:
         raise ValueError(f"l2 must be >= 0, got {l2}")
     x = keras.layers.Concatenate()([onehot(category), features])
-    reg = keras.regularizers.L2(l2) if l2 > 0 else None
+    reg = _rows_l2(l2, num_categories) if l2 > 0 else None
     x = keras.layers.Dense(hidden, activation="relu", name="hidden", kernel_regularizer=reg)(x)
     out = keras.layers.Dense(1, name="out")(x)
     model = keras.Model([category, features], out, name="one_hot_mlp")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=["mae"])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=["mse"])
     return model
 
 
@@ -544,8 +581,22 @@ def build_embedding_model(
     x = keras.layers.Dense(hidden, activation="relu", name="hidden")(x)
     out = keras.layers.Dense(1, name="out")(x)
     model = keras.Model([category, features], out, name="embedding_mlp")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=["mae"])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", metrics=["mse"])
     return model
+
+
+def _rows_l2(l2: float, rows: int):
+    """A Keras regulariser adding ``l2 * sum(W[:rows] ** 2)``: the one-hot block of a kernel."""
+    import keras
+
+    class RowsL2(keras.regularizers.Regularizer):
+        def __call__(self, weights):
+            return l2 * keras.ops.sum(keras.ops.square(weights[:rows]))
+
+        def get_config(self):
+            return {"l2": l2, "rows": rows}
+
+    return RowsL2()
 
 
 def _check_model_sizes(num_categories: int, num_features: int, hidden: int) -> None:
@@ -649,14 +700,15 @@ def draw_german_map(
 
 
 def learning_curves_figure(histories: dict[str, dict], *, noise_floor: float | None = None,
-                           best_achievable: float | None = None):
+                           best_achievable: float | None = None, metric: str = "loss"):
     """Training (dashed) and validation (solid) MSE per epoch, one colour per model.
 
     ``histories`` maps a model name to its ``fit_with_progress`` history. ``noise_floor`` draws
     the MSE of a perfect model (the simulated noise variance) as a dotted line;
     ``best_achievable`` (``best_achievable_mse``) the best validation MSE that the training rows
-    allow, dash-dotted. Returns the open
-    pyplot figure (``draw_learning_curves`` saves it instead).
+    allow, dash-dotted. ``metric`` names the curves: ``"loss"`` plots ``loss``/``val_loss``,
+    ``"mse"`` plots ``mse``/``val_mse`` (the squared error without an L2 penalty). Returns the
+    open pyplot figure (``draw_learning_curves`` saves it instead).
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
@@ -666,11 +718,12 @@ def learning_curves_figure(histories: dict[str, dict], *, noise_floor: float | N
     fig, ax = plt.subplots(figsize=(7.0, 4.0))
     for (name, h), colour in zip(histories.items(), ["#d62728", "#1f77b4", "#2ca02c"],
                                  strict=False):
-        if "loss" not in h or "val_loss" not in h:
-            raise ValueError(f"history {name!r} needs 'loss' and 'val_loss', has {sorted(h)}")
-        epochs = np.arange(1, len(h["loss"]) + 1)
-        ax.plot(epochs, h["loss"], "--", color=colour, label=f"{name}: training")
-        ax.plot(epochs, h["val_loss"], "-", color=colour, label=f"{name}: validation")
+        if metric not in h or f"val_{metric}" not in h:
+            raise ValueError(f"history {name!r} needs {metric!r} and 'val_{metric}', has "
+                             f"{sorted(h)}")
+        epochs = np.arange(1, len(h[metric]) + 1)
+        ax.plot(epochs, h[metric], "--", color=colour, label=f"{name}: training")
+        ax.plot(epochs, h[f"val_{metric}"], "-", color=colour, label=f"{name}: validation")
     if noise_floor is not None:
         ax.axhline(noise_floor, color="k", linestyle=":", label="noise floor (perfect model)")
     if best_achievable is not None:
@@ -685,10 +738,12 @@ def learning_curves_figure(histories: dict[str, dict], *, noise_floor: float | N
     return fig
 
 
-def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float | None = None):
-    """Save ``learning_curves_figure(histories, noise_floor=...)`` as a PNG at ``path``."""
+def draw_learning_curves(path, histories: dict[str, dict], *, noise_floor: float | None = None,
+                         best_achievable: float | None = None, metric: str = "loss"):
+    """Save ``learning_curves_figure(histories, ...)`` as a PNG at ``path``."""
     import matplotlib.pyplot as plt
 
-    fig = learning_curves_figure(histories, noise_floor=noise_floor)
+    fig = learning_curves_figure(histories, noise_floor=noise_floor,
+                                 best_achievable=best_achievable, metric=metric)
     fig.savefig(path, dpi=80, metadata={"Software": None})
     plt.close(fig)

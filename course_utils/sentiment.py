@@ -204,11 +204,14 @@ def prepare_imdb(num_words: int = 20_000, seed: int = 0):
         texts, labels = load_imdb(split)
         order = rng.permutation(len(texts))
         texts = [texts[k] for k in order]
-        tokens = [tokenize(t) for t in texts]
         if split == "train":
+            tokens = [tokenize(t) for t in texts]  # counted, then encoded: kept for two passes
             vectorizer.fit_tokens(tokens)
+            data["train_ids"] = [vectorizer.encode_tokens(t) for t in tokens]
+            del tokens  # millions of word strings: free them before the test split
+        else:
+            data[f"{split}_ids"] = [vectorizer.encode_tokens(tokenize(t)) for t in texts]
         data[f"{split}_texts"] = texts
-        data[f"{split}_ids"] = [vectorizer.encode_tokens(t) for t in tokens]
         data[f"y_{split}"] = np.asarray(labels)[order].astype(np.int32)
     return vectorizer, data
 
@@ -259,6 +262,8 @@ class FinalSettings:
     epochs: int = 1
     padding: str = "pre"
     truncating: str = "pre"
+    bidirectional: bool = False
+    state_pooling: str = "last"  # or "max": max over every hidden state, not the last one
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -284,13 +289,16 @@ def build_classifier(*, num_words: int = 20_000, maxlen: int = 200, embed_dim: i
                      units: int = 32, cell: str = "lstm", mask_zero: bool = False,
                      bidirectional: bool = False, dropout: float = 0.0,
                      recurrent_dropout: float = 0.0, conv_filters: int = 0,
-                     conv_width: int = 5, pool: int = 1, learning_rate: float = 1e-3):
+                     conv_width: int = 5, pool: int = 1, learning_rate: float = 1e-3,
+                     state_pooling: str = "last"):
     """Embedding -> [Conv1D -> MaxPooling1D] -> LSTM/GRU -> Dense(1, sigmoid), compiled.
 
     Input (N, maxlen) int ids, output (N, 1) probability of "positive". ``mask_zero=True``
     makes the recurrent layer skip padding steps. ``conv_filters > 0`` adds a convolution over
     ``conv_width`` neighbouring words followed by max-pooling over ``pool`` steps, so the
-    recurrent layer runs ``pool`` times fewer steps. Loss binary cross-entropy, Adam, accuracy.
+    recurrent layer runs ``pool`` times fewer steps. ``state_pooling="max"`` reads out the
+    maximum of every hidden state over time instead of the last state only. Loss binary
+    cross-entropy, Adam, accuracy.
     """
     import keras
     import tensorflow as tf
@@ -303,14 +311,19 @@ def build_classifier(*, num_words: int = 20_000, maxlen: int = 200, embed_dim: i
     pool = _check_int("pool", pool, 1)
     if mask_zero and conv_filters:
         raise ValueError("mask_zero=True cannot be combined with the convolution front end")
+    if state_pooling not in ("last", "max"):
+        raise ValueError(f"state_pooling must be 'last' or 'max', got {state_pooling!r}")
     layers = [keras.Input((maxlen,), dtype="int32"),
               keras.layers.Embedding(num_words, embed_dim, mask_zero=mask_zero)]
     if conv_filters:
         layers.append(keras.layers.Conv1D(conv_filters, conv_width, activation="relu"))
         if pool > 1:
             layers.append(keras.layers.MaxPooling1D(pool))
-    rnn = _recurrent_layer(cell, units, dropout=dropout, recurrent_dropout=recurrent_dropout)
+    rnn = _recurrent_layer(cell, units, dropout=dropout, recurrent_dropout=recurrent_dropout,
+                           return_sequences=state_pooling == "max")
     layers.append(keras.layers.Bidirectional(rnn) if bidirectional else rnn)
+    if state_pooling == "max":
+        layers.append(keras.layers.GlobalMaxPooling1D())
     layers.append(keras.layers.Dense(1, activation="sigmoid"))
     model = keras.Sequential(layers)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
@@ -332,7 +345,8 @@ def build_final_model(settings: FinalSettings = FINAL):
     return build_classifier(num_words=s.num_words, maxlen=s.maxlen, embed_dim=s.embed_dim,
                             units=s.units, cell=s.cell, conv_filters=s.conv_filters,
                             conv_width=s.conv_width, pool=s.pool,
-                            learning_rate=s.learning_rate)
+                            learning_rate=s.learning_rate, bidirectional=s.bidirectional,
+                            state_pooling=s.state_pooling)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,8 +461,12 @@ def seconds_per_step(model, X, y, *, batch_size: int = 32, steps: int = 20,
     return (clocks[clock]() - start) / steps
 
 
-def predict_proba(model, X, *, batch_size: int = 1024) -> np.ndarray:
-    """Probabilities that each review is positive, (N,) float."""
+def predict_proba(model, X, *, batch_size: int = 256) -> np.ndarray:
+    """Probabilities that each review is positive, (N,) float.
+
+    Batches of 256 keep the activations of a 400-step model to tens of MiB, so that the
+    lesson stays within its 2 GiB of memory.
+    """
     X = np.asarray(X)
     if X.ndim != 2 or not np.issubdtype(X.dtype, np.integer):
         raise ValueError(f"X must be an (N, T) integer array of word ids, got {X.dtype} {X.shape}")

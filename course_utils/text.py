@@ -25,6 +25,7 @@ __all__ = [
     "column_neighbours",
     "exact_count",
     "longest_copied_run",
+    "JoinedCorpus",
     "tfidf",
     "tokenize",
     "tokenize_all",
@@ -508,14 +509,25 @@ class NGramModel:
         return len(self._tables[m - 1][0]), exact_count(len(self.vocab), m)
 
 
-def longest_copied_run(words: Sequence[str], corpus: Sequence[Sequence[str]]) -> list[str]:
+class JoinedCorpus(str):
+    """A corpus joined once into one string (one sentence per line), for many searches."""
+
+    def __new__(cls, corpus: Sequence[Sequence[str]]):
+        return super().__new__(cls, "\n" + "\n".join(" ".join(s) for s in corpus) + "\n")
+
+
+def longest_copied_run(words: Sequence[str],
+                       corpus: Sequence[Sequence[str]] | JoinedCorpus) -> list[str]:
     """The longest run of consecutive ``words`` that occurs verbatim in one sentence of ``corpus``.
 
-    Used to see whether a sampled sentence is new text or a copy of training text.
+    Used to see whether a sampled sentence is new text or a copy of training text. For many
+    calls on one corpus, pass ``JoinedCorpus(corpus)``: it is joined once instead of per call.
     """
     if isinstance(words, str):
         raise ValueError("words must be a list of tokens, got a str")
-    big = "\n" + "\n".join(" ".join(s) for s in corpus) + "\n"
+    if isinstance(corpus, str) and not isinstance(corpus, JoinedCorpus):
+        raise ValueError("corpus must be a list of token lists or a JoinedCorpus, got a str")
+    big = corpus if isinstance(corpus, JoinedCorpus) else JoinedCorpus(corpus)
     best: list[str] = []
     i = 0
     while i + len(best) < len(words):

@@ -293,3 +293,48 @@ def test_travel_time_mlp_and_l2_one_hot_shapes():
     assert len(reg.losses) == 1  # the L2 penalty of the hidden layer
     with pytest.raises(ValueError, match="l2"):
         cat.build_onehot_model(10, 3, l2=-1)
+
+
+def test_l2_penalises_only_the_one_hot_block_and_mse_metric_excludes_it():
+    import keras
+
+    model = cat.build_onehot_model(10, 3, hidden=4, l2=0.5)
+    kernel = model.get_layer("hidden").kernel
+    w = np.zeros((13, 4), dtype="float32")
+    w[10:] = 3.0  # the features' rows: not penalised
+    kernel.assign(w)
+    assert float(keras.ops.sum(model.losses)) == pytest.approx(0.0)
+    w[2, 1] = 2.0  # one weight of category 2
+    kernel.assign(w)
+    assert float(keras.ops.sum(model.losses)) == pytest.approx(0.5 * 4.0)
+    x = [np.array([1, 2]), np.zeros((2, 3), dtype="float32")]
+    y = np.array([1.0, -1.0], dtype="float32")
+    scores = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert scores["loss"] == pytest.approx(scores["mse"] + 2.0, rel=1e-5)
+
+
+def test_split_by_pair_holds_out_whole_pairs_in_both_directions():
+    rng = np.random.default_rng(0)
+    origin, destination, _ = cat.simulate_travel_times(cat.capital_coordinates_km(), 3000, rng)
+    train, valid = cat.split_by_pair(origin, destination, 20, np.random.default_rng(1))
+    assert len(train) + len(valid) == 3000 and not np.intersect1d(train, valid).size
+    seen = {frozenset(p) for p in zip(origin[train], destination[train], strict=True)}
+    held = {frozenset(p) for p in zip(origin[valid], destination[valid], strict=True)}
+    assert len(held) == 20 and not seen & held
+    assert set(origin[train]) | set(destination[train]) == set(range(16))
+    with pytest.raises(ValueError, match="n_valid_pairs"):
+        cat.split_by_pair(origin, destination, 120, rng)
+    with pytest.raises(ValueError, match="1-D"):
+        cat.split_by_pair(origin, destination[:5], 3, rng)
+
+
+def test_learning_curves_can_plot_the_mse_metric():
+    import matplotlib.pyplot as plt
+
+    fig = cat.learning_curves_figure({"a": {"loss": [9.0], "val_loss": [9.0], "mse": [1.0],
+                                            "val_mse": [1.2]}}, metric="mse")
+    ys = sorted(float(line.get_ydata()[0]) for line in fig.axes[0].lines)
+    assert ys == [1.0, 1.2]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="val_mse"):
+        cat.learning_curves_figure({"a": {"loss": [1.0], "val_loss": [1.2]}}, metric="mse")

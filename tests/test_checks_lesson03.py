@@ -160,38 +160,56 @@ def test_procrustes_that_only_works_in_two_dimensions():
     assert fb.status == "error" and "10 points in 3-D" in fb.message
 
 
-# ---- Task 5: rotation only
+# ---- Task 5: align two spaces on anchors
 
 
-def test_plain_procrustes_is_told_its_map_is_mirrored():
-    fb = check.align_without_mirror(_procrustes)
-    assert fb.status == "wrong" and "mirrored" in fb.message
-    assert "closer than any rotation can get" in fb.message
+def _on_anchors(a, b, anchors, *, fit_on="anchors", centre_with="anchors", only_anchors=False):
+    rows = anchors if fit_on == "anchors" else slice(None)
+    mu_a, mu_b = a[rows].mean(axis=0), b[rows].mean(axis=0)
+    A, B = a[rows] - mu_a, b[rows] - mu_b
+    U, S, Vt = np.linalg.svd(A.T @ B)
+    s = S.sum() / (A**2).sum()
+    centre = mu_a if centre_with == "anchors" else a.mean(axis=0)
+    out = s * (a - centre) @ (U @ Vt) + mu_b
+    return out[anchors] if only_anchors else out
 
 
-def test_rotation_fixed_but_scale_not():
-    def half_fixed(a, b):
-        A, B = a - a.mean(axis=0), b - b.mean(axis=0)
-        U, S, Vt = np.linalg.svd(A.T @ B)
-        d = np.ones(len(S))
-        d[-1] = np.sign(np.linalg.det(U @ Vt))
-        return S.sum() / (A**2).sum() * A @ ((U * d) @ Vt) + b.mean(axis=0)
-
-    fb = check.align_without_mirror(half_fixed)
-    assert fb.status == "wrong" and "best error" in fb.message and "yours" in fb.message
+def test_align_on_anchors_reference_is_accepted():
+    assert check.align_on_anchors(_on_anchors)
 
 
-def test_the_rotation_only_reference_is_the_best_rotation():
-    """The check's reference beats every rotation angle and scale tried by brute force."""
-    rng = np.random.default_rng(5)
-    target = cat.capital_coordinates_km()
-    source = (target + rng.normal(scale=20, size=target.shape)) @ np.diag([-1.0, 1.0])
-    best = check._without_mirror(source, target)
-    ref_error = ((best - target) ** 2).sum()
-    A, B = source - source.mean(axis=0), target - target.mean(axis=0)
-    for angle in np.linspace(0, 2 * np.pi, 3601):
-        R = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-        AR = A @ R
-        s = (AR * B).sum() / (AR**2).sum()  # best scale for this rotation
-        assert ((s * AR - B) ** 2).sum() >= ref_error - 1e-6
-    assert np.linalg.det(check._linear_part(source, best)) > 0
+def test_align_on_anchors_fitted_on_every_row():
+    fb = check.align_on_anchors(lambda a, b, k: _on_anchors(a, b, k, fit_on="all"))
+    assert fb.status == "wrong" and "fitted on every row" in fb.message
+    assert "16 capitals" in fb.message
+
+
+def test_align_on_anchors_centred_with_the_mean_of_all_rows():
+    fb = check.align_on_anchors(lambda a, b, k: _on_anchors(a, b, k, centre_with="all"))
+    assert fb.status == "wrong" and "instead of the anchors' mean" in fb.message
+
+
+def test_align_on_anchors_that_returns_only_the_anchors():
+    fb = check.align_on_anchors(lambda a, b, k: _on_anchors(a, b, k, only_anchors=True))
+    assert fb.status == "wrong" and "expected shape (16, 2), got (5, 2): only the anchors" in fb.message
+
+
+def test_align_on_anchors_that_moves_only_the_anchors():
+    def anchors_only_moved(a, b, k):
+        out = a.copy()
+        out[k] = _on_anchors(a, b, k)[k]
+        return out
+
+    fb = check.align_on_anchors(anchors_only_moved)
+    assert fb.status == "wrong" and "the anchors are right, but the other rows" in fb.message
+
+
+def test_align_on_anchors_feedback_never_shows_code():
+    from course_utils import checks
+
+    checks.reset_attempts()
+    wrong = lambda a, b, k: _on_anchors(a, b, k, fit_on="all")  # noqa: E731
+    first, second = check.align_on_anchors(wrong), check.align_on_anchors(wrong)
+    assert "Hint:" not in first.message and "Hint:" in second.message
+    for code in ("np.", "svd(", "@", "return", "= "):
+        assert code not in second.message

@@ -271,3 +271,68 @@ def test_sequence_backward_keeping_only_the_last_steps_weight_gradients():
 def test_sequence_backward_returning_too_few_arrays():
     fb = check.rnn_backward(lambda *a: seq_backward(*a)[:4])
     assert fb.status == "wrong" and "dh0" in fb.message
+
+
+def train_loop(params, x, y, steps, lr, max_norm, *, sign=1.0, mean=True, clip=True,
+               in_place=False, carry=True, summed_loss=False):
+    W = params if in_place else {k: v.copy() for k, v in params.items()}
+    N, H = len(y), W["W_h"].shape[0]
+    losses = []
+    for _ in range(steps):
+        h0 = np.zeros((N, H))
+        hs = unroll(x, h0, W["W_x"], W["W_h"], W["b"])
+        logit = hs[:, -1] @ W["w"] + W["c"]
+        loss = np.logaddexp(0, logit) - y * logit
+        losses.append(loss.sum() if summed_loss else loss.mean())
+        dlogit = (1 / (1 + np.exp(-logit)) - y) / (N if mean else 1)
+        dH = np.zeros_like(hs)
+        dH[:, -1] = dlogit[:, None] * W["w"]
+        _, _, dW_x, dW_h, db = seq_backward(dH, x, h0, W["W_x"], W["W_h"], hs, carry=carry)
+        grads = {"W_x": dW_x, "W_h": dW_h, "b": db, "w": hs[:, -1].T @ dlogit,
+                 "c": np.array([dlogit.sum()])}
+        if clip:
+            grads = joint_clip(grads, max_norm)
+        for k in W:
+            W[k] = W[k] - sign * lr * grads[k]
+    return W, losses
+
+
+def test_training_loop_reference_passes():
+    fb = check.train_recall(train_loop)
+    assert fb.status == "passed" and "The loss falls from" in fb.message
+
+
+@pytest.mark.parametrize("kwargs, told", [
+    ({"sign": -1.0}, "moved up the gradient"),
+    ({"mean": False}, "not divided by N"),
+    ({"clip": False}, "were not clipped"),
+    ({"in_place": True}, "changed in place"),
+    ({"summed_loss": True}, "sum over the batch"),
+    ({"lr": 0.0}, "the loss never changes"),
+])
+def test_training_loop_mistakes_are_named(kwargs, told):
+    def wrong(params, x, y, steps, lr, max_norm):
+        kw = dict(kwargs)
+        return train_loop(params, x, y, steps, kw.pop("lr", lr), max_norm, **kw)
+
+    fb = check.train_recall(wrong)
+    assert fb.status == "wrong" and told in fb.message
+
+
+def test_training_loop_without_the_carried_gradient_is_caught():
+    fb = check.train_recall(lambda *a: train_loop(*a, carry=False))
+    assert fb.status == "wrong" and "the losses of train_recall" in fb.message
+
+
+def test_training_loop_that_returns_the_starting_weights_is_caught():
+    def stale(params, x, y, steps, lr, max_norm):
+        _, losses = train_loop(params, x, y, steps, lr, max_norm)
+        return {k: v.copy() for k, v in params.items()}, losses
+
+    fb = check.train_recall(stale)
+    assert fb.status == "wrong" and "return the trained weights" in fb.message
+
+
+def test_training_loop_returning_only_the_losses():
+    fb = check.train_recall(lambda *a: train_loop(*a)[1])
+    assert fb.status == "wrong" and "(params, losses)" in fb.message

@@ -111,6 +111,22 @@ def test_bad_cell_and_mask_with_conv_are_rejected():
         S.build_classifier(cell="transformer")
     with pytest.raises(ValueError, match="mask_zero"):
         S.build_classifier(mask_zero=True, conv_filters=8)
+    with pytest.raises(ValueError, match="state_pooling must be"):
+        S.build_classifier(state_pooling="mean")
+
+
+def test_max_over_states_reads_every_hidden_state():
+    import keras
+
+    settings = S.FinalSettings(num_words=50, maxlen=40, embed_dim=4, conv_filters=4, units=3,
+                               cell="gru", bidirectional=True, state_pooling="max")
+    model = S.build_final_model(settings)
+    recurrent = [layer for layer in model.layers if isinstance(layer, keras.layers.Bidirectional)]
+    assert len(recurrent) == 1
+    # one state per step (10 steps after conv and pooling), both directions, then the max
+    assert recurrent[0].output.shape[1:] == ((40 - 5 + 1) // 4, 2 * 3)
+    assert isinstance(model.layers[-2], keras.layers.GlobalMaxPooling1D)
+    assert model.predict(np.zeros((2, 40), np.int32), verbose=0).shape == (2, 1)
 
 
 def test_predict_review_handles_odd_reviews(tiny_model, vec):

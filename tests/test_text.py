@@ -229,6 +229,11 @@ def test_oov_rate_and_longest_copied_run():
     assert T.longest_copied_run(["fun", "you", "liked"], CORPUS) == ["you", "liked"]
     with pytest.raises(ValueError, match="list of tokens"):
         T.longest_copied_run("the film", CORPUS)
+    joined = T.JoinedCorpus(CORPUS)  # joined once, same answers
+    assert T.longest_copied_run("i saw the film was long ago".split(), joined) == run
+    assert T.longest_copied_run(["fun", "you", "liked"], joined) == ["you", "liked"]
+    with pytest.raises(ValueError, match="JoinedCorpus"):
+        T.longest_copied_run(["the", "film"], "the film was long")
 
 
 def test_corpus_holds_ids_and_gives_back_the_tokens():

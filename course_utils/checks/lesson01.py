@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-import numpy as np
-
 from . import Mismatch, call, expect, expect_close, expect_equal, task
 
 _TOKENS = "the cat sat on the mat and the cat ran".split()
@@ -84,8 +82,9 @@ def bigram_probability(fn):
 
 @task("Task 4 · perplexity", function="perplexity",
       hint="Average the natural logarithms of the probabilities, negate that mean, and "
-           "exponentiate the result. The logarithm and the exponential of the math module (or of "
-           "NumPy) are all you need.")
+           "exponentiate the result. A probability of 0 has no logarithm: a model that called a "
+           "word impossible and then saw it is infinitely surprised, so answer infinity (the math "
+           "module has it) as soon as one probability is 0, before taking any logarithm.")
 def perplexity(fn):
     expect_close(call(fn, [0.25] * 8, what="the perplexity of eight probabilities of 1/4"),
                  4.0, what="perplexity([0.25] * 8): a model as unsure as a fair 4-sided die")
@@ -95,26 +94,82 @@ def perplexity(fn):
                  what=f"perplexity({probs})")
     one = call(fn, [1.0, 1.0], what="the perplexity of a certain model")
     expect_close(one, 1.0, what="perplexity([1.0, 1.0]): a model that is never surprised")
-    return ["A model that always gives 1/V has perplexity V."]
+    zero = [0.5, 0.0, 0.25]
+    got = call(fn, list(zero), what=f"computing perplexity({zero}), where one word got "
+                                    f"probability 0")
+    what = f"perplexity({zero})"
+    try:
+        value = float(got)
+    except (TypeError, ValueError):
+        raise Mismatch(f"For {what}: expected a number (infinity), got {got!r:.60}.") from None
+    if value == math.inf:
+        return ["A model that always gives 1/V has perplexity V; one word it called impossible "
+                "makes the perplexity infinite."]
+    skipped = math.exp(-(math.log(0.5) + math.log(0.25)) / 2)
+    if math.isclose(value, skipped, rel_tol=1e-6):
+        raise Mismatch(f"For {what}: expected inf, got {value:.4g}: the perplexity of the two "
+                       f"other words alone. Leaving the zero out hides the worst prediction; "
+                       f"a word the model called impossible makes it infinitely surprised.")
+    raise Mismatch(f"For {what}: expected inf (a word the model called impossible occurred), "
+                   f"got {value!r}.")
 
 
-@task("Task 5 · add-k smoothing", function="add_k_probability",
-      hint="Add k to every bigram count, including the unseen ones; the denominator grows by "
-           "k for each of the vocab_size possible next words.")
-def add_k_probability(fn):
-    V = len(set(_TOKENS))
-    for w1, w2, k in [("the", "cat", 1.0), ("the", "ran", 1.0), ("cat", "mat", 0.5)]:
-        c12 = _ngrams(_TOKENS, 2)[(w1, w2)]
-        c1 = sum(c for (a, _), c in _ngrams(_TOKENS, 2).items() if a == w1)
-        expected = (c12 + k) / (c1 + k * V)
-        got = call(fn, list(_TOKENS), w1, w2, k, V,
-                   what=f"computing the add-{k:g} probability P({w2!r} | {w1!r})")
-        expect_close(got, expected, what=f"add-{k:g} P({w2!r} | {w1!r}) with vocab_size={V}")
-    total = sum(call(fn, list(_TOKENS), "the", w, 1.0, V, what="summing P(w | 'the')")
-                for w in set(_TOKENS))
-    expect_close(total, 1.0, what="the sum of add-1 P(w | 'the') over the vocabulary")
-    zero = call(fn, list(_TOKENS), "ran", "the", 1.0, V, what="P('the' | 'ran')")
-    expect(np.isfinite(zero) and zero > 0,
-           "For P('the' | 'ran') ('ran' is never followed by anything): expected a positive "
-           f"probability (1/vocab_size), got {zero!r}.")
-    return ["Unseen bigrams now get a small, non-zero probability."]
+def _add_k_perplexity(train, heldout, k, vocab_size):
+    """Reference: perplexity of the add-k bigram model of ``train`` on ``heldout``'s bigrams."""
+    pairs, starts = _ngrams(train, 2), Counter(train[:-1])
+    logs = [math.log((pairs[(a, b)] + k) / (starts[a] + k * vocab_size))
+            for a, b in zip(heldout, heldout[1:], strict=False)]
+    return math.exp(-sum(logs) / len(logs))
+
+
+def _add_k_slips(train, heldout, k, vocab_size):
+    """Perplexities that common slips produce, each with what went wrong (in words)."""
+    pairs, starts, words = _ngrams(train, 2), Counter(train[:-1]), Counter(train)
+    held = list(zip(heldout, heldout[1:], strict=False))
+
+    def ppl(prob, n=None):
+        return math.exp(-sum(math.log(prob(a, b)) for a, b in held) / (n or len(held)))
+
+    return {
+        "the denominator is missing k times vocab_size (every one of the vocab_size possible "
+        "next words gets k extra counts, so the history gets k * vocab_size)":
+            ppl(lambda a, b: (pairs[(a, b)] + k) / (starts[a] + k)),
+        "the history count counts every occurrence of w1, also as the last word of the "
+        "training text, where it starts no bigram":
+            ppl(lambda a, b: (pairs[(a, b)] + k) / (words[a] + k * vocab_size)),
+        "the mean is taken over len(heldout) words, but a text of N words has N - 1 bigrams":
+            ppl(lambda a, b: (pairs[(a, b)] + k) / (starts[a] + k * vocab_size), len(heldout)),
+    }
+
+
+@task("Task 5 · add-k smoothing, tuned on held-out text", function="add_k_perplexity",
+      hint="Count the training bigrams once, and separately how many bigrams start with each "
+           "word (every token but the last starts one). Then walk over the held-out text two "
+           "words at a time, turn each pair into its add-k probability (a history never seen in "
+           "training simply has count 0) and hand the list of probabilities to your perplexity "
+           "from Task 4.")
+def add_k_perplexity(fn):
+    train = list(_TOKENS)
+    probes = [("the cat sat on the mat".split(), 1.0, 7),
+              ("the cat ran on the mat".split(), 1.0, 7),     # 'ran' starts no training bigram
+              ("the cat ran on the mat".split(), 0.1, 7),
+              ("a dog sat on the cat".split(), 0.01, 9)]      # unseen words, vocab_size 9
+    for heldout, k, V in probes:
+        what = (f"add_k_perplexity(train, {' '.join(heldout)!r}, k={k:g}, vocab_size={V}) with "
+                f"train = {' '.join(train)!r}")
+        got = call(fn, list(train), list(heldout), k, V,
+                   what=f"the add-{k:g} perplexity of {' '.join(heldout)!r}")
+        expected = _add_k_perplexity(train, heldout, k, V)
+        try:
+            value = float(got)
+        except (TypeError, ValueError):
+            raise Mismatch(f"For {what}: expected a number, got {got!r:.60}.") from None
+        if math.isclose(value, expected, rel_tol=1e-6):
+            continue
+        for slip, wrong in _add_k_slips(train, heldout, k, V).items():
+            expect(not math.isclose(value, wrong, rel_tol=1e-9),
+                   f"For {what}: expected {expected:.4f}, got {value:.4f}, which is what you "
+                   f"get when {slip}.")
+        expect_close(value, expected, what=what, rtol=1e-6)
+    return ["A history never seen in training gets 1/vocab_size for every next word, as it "
+            "should."]

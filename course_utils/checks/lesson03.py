@@ -1,5 +1,6 @@
 """Checks for exercises 03: one-hot with an unknown bucket, a Dense layer on one-hot input as a
-row lookup, parameter counts, and Procrustes alignment of a learned map.
+row lookup, parameter counts, Procrustes alignment of a learned map, and the alignment of two
+embedding spaces fitted on anchor rows.
 
 References come from ``course_utils.categorical`` (``one_hot``, ``procrustes_align``,
 ``capital_coordinates_km``) or from a formula written out here; the Keras counts quoted in the
@@ -154,8 +155,10 @@ def param_counts(fn):
             expect(count == total,
                    f"For {what}: expected the {name} to have {total:,} parameters, got "
                    f"{value!r}.{_explain(parts, count) if count is not None else ''}")
-    return ["With 1001 ids the one-hot model needs 14.5x the parameters; with 10 categories "
-            "the embedding model is the bigger one."]
+    return ["The one-hot model has K(H - D) - D*H parameters more: the embedding model is the "
+            "smaller one exactly when K(H - D) > D*H. With K = 1001, H = 32, D = 2 the one-hot "
+            "model needs 14.5x as many; with K = 10, H = 4, D = 3 (the last probe) the embedding "
+            "model is the bigger one."]
 
 
 # ---- Task 4 -----------------------------------------------------------------------------------
@@ -231,60 +234,71 @@ def procrustes(fn):
 # ---- Task 5 -----------------------------------------------------------------------------------
 
 
-def _without_mirror(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Best scale * a @ R + shift with det(R) = +1 (Umeyama's correction of Procrustes)."""
-    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
-    a0 = a - mu_a
-    u, s, vt = np.linalg.svd(a0.T @ (b - mu_b))
-    flip = np.ones(len(s))
-    flip[-1] = np.sign(np.linalg.det(u @ vt))
-    rotation = (u * flip) @ vt
-    scale = (s * flip).sum() / (a0**2).sum()
-    return scale * a0 @ rotation + mu_b
+def _anchored(a: np.ndarray, b: np.ndarray, anchors, *, scale: bool = True) -> np.ndarray:
+    """Every row of ``a`` mapped by the Procrustes fit of its anchor rows onto ``b``'s."""
+    fit = cat.procrustes_align(a[anchors], b[anchors], scale=scale)
+    return fit.scale * a @ fit.rotation + fit.shift
 
 
-def _linear_part(source: np.ndarray, mapped: np.ndarray) -> np.ndarray:
-    """The (D, D) matrix M with mapped ~= source @ M + shift (least squares)."""
-    X = np.hstack([source, np.ones((len(source), 1))])
-    coef, *_ = np.linalg.lstsq(X, mapped, rcond=None)
-    return coef[:-1]
+def _anchor_slips(a: np.ndarray, b: np.ndarray, anchors) -> dict[str, np.ndarray]:
+    """Common slips, each as the map it produces."""
+    fit = cat.procrustes_align(a[anchors], b[anchors])
+    mu_a, mu_b = a[anchors].mean(axis=0), b[anchors].mean(axis=0)
+    return {
+        "fitted on every row: the map may only be fitted on the anchors, whose match is known "
+        "(the other rows are what it is tested on)": cat.procrustes_align(a, b).aligned,
+        "fitted on the anchors, but the source centred with the mean of all its rows instead "
+        "of the anchors' mean before the map is applied":
+            fit.scale * (a - a.mean(axis=0)) @ fit.rotation + mu_b,
+        "without the scale (scale 1)": _anchored(a, b, anchors, scale=False),
+        "with the rotation transposed (V U^T instead of U V^T)":
+            fit.scale * (a - mu_a) @ fit.rotation.T + mu_b,
+    }
 
 
-@task("Task 5 · a map, not its mirror image", function="align_without_mirror",
-      hint="Start from Task 4. The rotation built from the SVD is a reflection when its "
-           "determinant is negative. Then flip the sign of the last singular direction (the last "
-           "column of U, which belongs to the smallest singular value) before forming the "
-           "rotation; that singular value then counts with a minus sign in the scale too.")
-def align_without_mirror(fn):
-    rng = np.random.default_rng(32)
+@task("Task 5 · two runs, one space: align on anchors", function="align_on_anchors",
+      hint="Fit the same kind of map as in Task 4, but on the anchor rows of both arrays only. "
+           "Task 4 gave you aligned points, not the map itself: keep the scale, the orthogonal "
+           "matrix and the two means you computed from the anchors, and apply that same map to "
+           "every row of the source (centre with the anchors' mean, not the mean of all rows).")
+def align_on_anchors(fn):
+    rng = np.random.default_rng(33)
     xy = cat.capital_coordinates_km()
-    noise = rng.normal(scale=15.0, size=xy.shape)
-    mirrored = (xy + noise) @ np.diag([-1.0, 1.0]) @ _rotation(0.8) * 0.02
-    turned = (xy + noise) @ _rotation(2.5) * 0.02 + 4.0
-    Q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
-    Q *= np.sign(np.linalg.det(Q))  # a rotation
-    cloud = rng.normal(size=(10, 3))
+    noisy = (xy + rng.normal(scale=20.0, size=xy.shape)) @ _rotation(1.1) * 0.01 + 2.0
+    words = rng.normal(size=(40, 6))
+    Q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    run_b = words @ Q * 0.5 - 1.0 + rng.normal(scale=0.1, size=words.shape)
     probes = [
-        (mirrored, xy, "a noisy copy of the capitals, mirrored east-west and turned"),
-        (turned, xy, "a noisy copy of the capitals, only turned and shrunk"),
-        (rng.normal(size=(16, 2)), xy, "16 random points aligned to the capitals"),
-        (cloud @ np.diag([1.0, 1.0, -1.0]) @ Q * 2.0, cloud,
-         "10 points in 3-D, mirrored, rotated and scaled 2x"),
+        (noisy, xy, [0, 3, 5, 8, 12], "a noisy, turned, shrunk copy of the 16 capitals, with 5 "
+                                      "anchor cities"),
+        (words, run_b, list(range(0, 40, 3)), "40 'words' in 6-D and a rotated, scaled, noisy "
+                                              "second run, with 14 anchors"),
     ]
-    for source, target, story in probes:
-        what = f"align_without_mirror(source, target) for {story}"
-        got = call(fn, source.copy(), target.copy(), what=f"aligning {story}")
-        expected = _without_mirror(source, target)
-        arr = expect_shape(got, target.shape, what=what)
-        if np.allclose(arr, expected, rtol=1e-6, atol=1e-6 * np.abs(target).max()):
+    for source, target, anchors, story in probes:
+        what = f"align_on_anchors(source, target, anchors) for {story}"
+        got = call(fn, source.copy(), target.copy(), list(anchors), what=f"aligning {story}")
+        if got is not None and np.shape(got) == (len(anchors), source.shape[1]):
+            raise Mismatch(f"For {what}: expected shape {source.shape}, got {np.shape(got)}: "
+                           f"only the anchors. Map every row of the source; the rows that are "
+                           f"not anchors are the ones the alignment is judged on.")
+        arr = expect_shape(got, source.shape, what=what)
+        expected = _anchored(source, target, anchors)
+        tol = dict(rtol=1e-6, atol=1e-6 * np.abs(target).max())
+        if np.allclose(arr, expected, **tol):
             continue
-        M = _linear_part(source, arr)
-        expect(np.linalg.det(M) > 0,
-               f"For {what}: your aligned map is {_error(_rmse(arr, target))} from the "
-               f"target, closer than any rotation can get ({_rmse(expected, target):.4g}): it is "
-               f"mirrored (the linear part of your map has a negative determinant).")
-        expect_close(arr, expected, what=f"{what} (best error {_error(_rmse(expected, target))}, "
-                                         f"yours {_error(_rmse(arr, target))})",
-                     rtol=1e-6, atol=1e-6 * np.abs(target).max())
-    return ["Without reflections, a mirrored map cannot be laid on the real one: the error "
-            "tells you the embedding came out mirror-imaged."]
+        others = np.setdiff1d(np.arange(len(source)), anchors)
+        for slip, wrong in _anchor_slips(source, target, anchors).items():
+            expect(not np.allclose(arr, wrong, **tol),
+                   f"For {what}: your map is the one {slip}. On the rows that are not anchors "
+                   f"it is {_error(_rmse(arr[others], target[others]))} from the target; the "
+                   f"expected map gets {_error(_rmse(expected[others], target[others]))}.")
+        expect(np.allclose(arr[anchors], expected[anchors], **tol),
+               f"For {what}: the anchor rows land {_error(_rmse(arr[anchors], target[anchors]))} "
+               f"from their targets; the best fit on the anchors gets "
+               f"{_error(_rmse(expected[anchors], target[anchors]))}.")
+        raise Mismatch(f"For {what}: the anchors are right, but the other rows are not mapped "
+                       f"the same way: they land {_error(_rmse(arr[others], target[others]))} "
+                       f"from their targets, the anchors' map puts them "
+                       f"{_error(_rmse(expected[others], target[others]))} away.")
+    return ["Fitted on a few anchors, the map carries every other row across; the rows it "
+            "never saw tell you whether the alignment is real."]

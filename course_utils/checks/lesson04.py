@@ -386,3 +386,118 @@ def rnn_backward(fn):
         raise Mismatch(message)
     return ["Equal to course_utils.rnn.SimpleRNN.backward: dx, dh0 and all three weight "
             "gradients, through 5 steps."]
+
+
+_TRAIN_NAMES = ("W_x", "W_h", "b", "w", "c")
+
+
+def _train_probe(seed=9, N=32, lag=4, H=6):
+    """A fixed batch of the recall task and small starting weights for Task 8."""
+    r = np.random.default_rng(seed)
+    x, y = rnn.make_recall_data(N, lag, rng=r)
+    D = x.shape[2]
+    params = {"W_x": 0.5 * r.standard_normal((D, H)), "W_h": 0.3 * r.standard_normal((H, H)),
+              "b": np.zeros(H), "w": 0.3 * r.standard_normal(H), "c": np.zeros(1)}
+    return params, x, y
+
+
+def _reference_training(params, x, y, steps, lr, max_norm, *, sign=1.0, scale=1.0, clip=True):
+    """Full-batch gradient descent with course_utils' SimpleRNN; ``sign``, ``scale`` and
+    ``clip`` reproduce typical slips (ascent, a summed instead of averaged loss, no clipping)."""
+    W = {k: v.copy() for k, v in params.items()}
+    N, H = len(y), W["W_h"].shape[0]
+    losses = []
+    for _ in range(steps):
+        layer = _simple_rnn(W["W_x"], W["W_h"], W["b"])
+        hs = layer.forward(x, np.zeros((N, H)))
+        logit = hs[:, -1] @ W["w"] + W["c"]
+        losses.append(float(np.mean(np.logaddexp(0, logit) - y * logit)))
+        dlogit = scale * (1 / (1 + np.exp(-logit)) - y) / N
+        dH = np.zeros_like(hs)
+        dH[:, -1] = dlogit[:, None] * W["w"]
+        layer.backward(dH)
+        grads = {"W_x": layer.grads["W_x"], "W_h": layer.grads["W_h"], "b": layer.grads["b"],
+                 "w": hs[:, -1].T @ dlogit, "c": np.array([dlogit.sum()])}
+        if clip:
+            grads = rnn.clip_by_norm(grads, max_norm)
+        for k in W:
+            W[k] = W[k] - sign * lr * grads[k]
+    return W, losses
+
+
+def _check_trained(fn, params, x, y, steps, lr, max_norm, label):
+    """Run the student's loop once; return its losses and trained weights, checked in shape."""
+    original = {k: v.copy() for k, v in params.items()}
+    got = call(fn, params, x.copy(), y.copy(), steps, lr, max_norm, what=label)
+    what = f"train_recall(params, x, y, steps={steps}, lr={lr:g}, max_norm={max_norm:g})"
+    changed = [k for k in params if not np.array_equal(params[k], original[k])]
+    expect(not changed, f"For {what}: the caller's params[{changed[0] if changed else ''!r}] was "
+                        "changed in place. Work on copies and return the trained weights, so "
+                        "the caller can still compare them with where training started.")
+    trained, losses = as_tuple(got, 2, ("params", "losses"), what)
+    if not isinstance(trained, dict) or set(trained) != set(params):
+        raise Mismatch(f"For {what}: the first thing returned should be a dict with the keys "
+                       f"{sorted(params)}, got {type(trained).__name__}"
+                       f"{' with keys ' + str(sorted(trained)) if isinstance(trained, dict) else ''}.")
+    losses = np.asarray(losses, dtype=float).ravel()
+    expect(losses.shape == (steps,), f"For {what}: expected one loss per step, {steps} numbers, "
+                                     f"got {losses.size}.")
+    for k in params:
+        expect_shape(trained[k], params[k].shape, what=f"the trained params[{k!r}]")
+    return what, trained, losses
+
+
+@task("Task 8 · a training loop from your own pieces", function="train_recall",
+      hint="Each step: run your rnn_forward from a zero state, read out the last state through "
+           "w and c, and record the mean cross-entropy before changing anything. The gradient "
+           "of that mean with respect to each logit is the predicted probability minus the "
+           "label, divided by N; only "
+           "the last hidden state receives it, through w. Your rnn_backward gives the recurrent "
+           "weights' gradients; clip all five together with your clip_by_norm, then step "
+           "against the gradient. Work on copies of params.")
+def train_recall(fn):
+    params, x, y = _train_probe()
+    steps, lr = 4, 0.5
+    for max_norm in (1e6, 0.05):  # clipping off, then on for every step
+        label = f"training {steps} steps on a batch of 32 sequences (max_norm {max_norm:g})"
+        what, _, losses = _check_trained(fn, params, x, y, steps, lr, max_norm, label)
+        _, expected = _reference_training(params, x, y, steps, lr, max_norm)
+        if not np.isclose(losses[0], expected[0], rtol=1e-6):
+            summed_loss = expected[0] * len(y)
+            why = ("it is the sum over the batch; use the mean."
+                   if np.isclose(losses[0], summed_loss, rtol=1e-6) else
+                   "compute the mean binary cross-entropy of the last state's logit "
+                   "h_T w + c, before the first update.")
+            raise Mismatch(f"For {what}: the first loss is {losses[0]:.6g}, expected "
+                           f"{expected[0]:.6g}: {why}")
+        mistakes = [
+            (_reference_training(params, x, y, steps, lr, max_norm, sign=-1.0)[1],
+             "the weights moved up the gradient: the loss rises. Subtract lr times the "
+             "gradient."),
+            ([expected[0]] * steps, "the loss never changes: are the weights updated, and does "
+                                    "each step use the updated ones?"),
+            (_reference_training(params, x, y, steps, lr, max_norm, clip=False)[1],
+             f"the gradients were not clipped: with max_norm={max_norm:g} every step here must "
+             "be shortened to that joint norm."),
+            (_reference_training(params, x, y, steps, lr, max_norm, scale=len(y))[1],
+             "the gradient was not divided by N: the loss is the mean over the batch, so its "
+             "gradient is too."),
+        ]
+        close_or_explain(losses, np.asarray(expected), what=f"the losses of {what}",
+                         mistakes=[(np.asarray(m), why) for m, why in mistakes])
+    steps, lr, max_norm = 300, 1.0, 5.0
+    what, trained, losses = _check_trained(fn, params, x, y, steps, lr, max_norm,
+                                           "training 300 steps on a batch of 32 sequences")
+    final = float(np.mean(losses[-10:]))
+    expect(final < 0.1, f"For {what}: the mean loss over the last 10 steps is {final:.3g}; it "
+                        f"should fall below 0.1 (it started at {losses[0]:.3g}, chance is "
+                        "ln 2 = 0.693).")
+    layer = _simple_rnn(trained["W_x"], trained["W_h"], trained["b"])
+    logit = layer.forward(x, np.zeros((len(y), params["W_h"].shape[0])))[:, -1] @ trained["w"]
+    logit = logit + trained["c"]
+    after = float(np.mean(np.logaddexp(0, logit) - y * logit))
+    expect(after <= losses[-1] + 0.05, f"For {what}: the returned params give a loss of "
+                                       f"{after:.3g}, but the last recorded loss was "
+                                       f"{losses[-1]:.3g}: return the trained weights.")
+    return [f"The loss falls from {losses[0]:.3f} to {final:.4f} (mean of the last 10 steps) in "
+            "300 steps, and the first steps match course_utils' SimpleRNN step for step."]
