@@ -12,9 +12,10 @@ load hits all of them alike. Reported: the mean over the seeds and the spread (m
   merges learned on the training text only); its loss per token is turned into nats per
   *character* (the total nats of the validation text divided by its characters), so that it
   compares with the character models.
-- ``rnn``: lesson 06's model as ``benchmarks/char_rnn.py`` trains it today: the NumPy
-  ``charrnn.CharRNN`` (hidden 256) on 16 streams of 100 characters, Adam 5e-3 decaying to 10%,
-  clipping at norm 1.
+- ``rnn``: lesson 06's best recurrent model, the NumPy ``charrnn.CharRNN`` with ``--rnn-cell``
+  (default ``gru``; ``rnn`` for the SimpleRNN), hidden 256, on 16 streams of 100 characters,
+  Adam 5e-3, clipping at norm 1, and the GPT's schedule shape (``charrnn.scheduled_lr``: 100
+  warm-up updates, then a linear decay to 10% at the end of the budget).
 
 Also reported: the validation loss on the first 20,000 validation characters at the first
 evaluation after 60, 120, 300 and 600 s of training (those within the budget) and at the end
@@ -26,6 +27,7 @@ Shakespeare): 1.88 nats after about 3 minutes on a laptop CPU with this architec
 Goal: ``gpt_char_val_nats`` <= 1.75 with --seconds 180 on 2 cores.
 
     python benchmarks/transformer_char.py [--seconds 180] [--seeds 0 1 2] [--merges 256]
+                                          [--rnn-cell gru]
 """
 
 from __future__ import annotations
@@ -65,12 +67,12 @@ def run_gpt(train_ids, val_ids, vocab_size, seconds, seed, eval_every):
     return model, hist, val
 
 
-def run_rnn(train_ids, val_ids, vocab_size, seconds, seed, eval_every):
+def run_rnn(train_ids, val_ids, vocab_size, seconds, seed, eval_every, cell="gru"):
     seed = course_utils.set_seed(seed)  # + $COURSE_SEED, for every draw below
-    model = charrnn.CharRNN(vocab_size, 256, seed=seed, workers=2)
+    model = charrnn.CharRNN(vocab_size, 256, seed=seed, workers=2, cell=cell)
     batches = charrnn.StreamBatches(train_ids, 16, 100)
     hist = charrnn.train(model, batches, charrnn.Adam(5e-3), seconds=seconds, clip_norm=1.0,
-                         final_lr_fraction=0.1, progress=False,
+                         warmup=100, final_lr_fraction=0.1, progress=False,
                          val_ids=val_ids[:CURVE_VAL_CHARS], eval_every=eval_every)
     val = charrnn.evaluate(model, val_ids, batch_size=32, seq_len=100)
     return model, hist, val
@@ -89,6 +91,8 @@ def main(argv=None):
                    help="seeds (each shifted by $COURSE_SEED; default 0 1 2)")
     p.add_argument("--merges", type=int, default=256,
                    help="BPE merges learned on the training text (default 256)")
+    p.add_argument("--rnn-cell", default="gru", choices=["rnn", "lstm", "gru"],
+                   help="recurrent layer of the recurrent model (default gru, lesson 06's best)")
     args = p.parse_args(argv)
     if args.seconds <= 0 or args.merges < 0:
         p.error("--seconds must be positive and --merges >= 0")
@@ -123,7 +127,8 @@ def main(argv=None):
                                   for t, u, n in _curve(h, args.seconds)])
         params["gpt_bpe"] = m.count_params()
 
-        m, h, v = run_rnn(train_ids, val_ids, len(vocab), args.seconds, s, eval_every=500)
+        m, h, v = run_rnn(train_ids, val_ids, len(vocab), args.seconds, s, eval_every=500,
+                          cell=args.rnn_cell)
         res["rnn"].append(v)
         res["rnn_cps"].append(h.chars_per_s)
         res["rnn_steps"].append(h.step[-1])
@@ -138,6 +143,7 @@ def main(argv=None):
         "seeds": [s + course_utils.seed_shift() for s in args.seeds],
         "gpt_char_val_nats": gpt, "gpt_char_val_nats_spread": gpt_spread,
         "gpt_bpe_val_nats_per_char": bpe_, "gpt_bpe_val_nats_per_char_spread": bpe_spread,
+        "rnn_cell": args.rnn_cell,
         "rnn_val_nats": rnn, "rnn_val_nats_spread": rnn_spread,
         "gpt_char_val_bits": round(charrnn.bits_per_char(gpt), 4),
         "rnn_val_bits": round(charrnn.bits_per_char(rnn), 4),

@@ -51,6 +51,7 @@ __all__ = [
     "evaluate",
     "gemm_gflops",
     "sample",
+    "scheduled_lr",
     "softmax_cross_entropy",
     "train",
     "train_keras",
@@ -109,9 +110,11 @@ class CharVocab:
             raise ValueError(f"text must be a str, got {type(text).__name__}")
         unknown = sorted(set(text) - self.stoi.keys())
         if unknown:
-            shown = ", ".join(repr(c) for c in unknown[:10])
+            shown = ", ".join(f"{c!r} (first at index {text.index(c)})" for c in unknown[:10])
+            known = "".join(self.chars[:100]) + ("..." if self.size > 100 else "")
             raise ValueError(f"{len(unknown)} character(s) not in the vocabulary: {shown}; "
-                             f"the vocabulary has the {self.size} characters of the training text")
+                             f"expected only the {self.size} characters of the training text: "
+                             f"{known!r}")
         # a lookup table over code points is ~50x faster than a dict per character
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         if codes.size == 0:
@@ -661,9 +664,61 @@ def _progress(total, desc, enabled):
     return progress_bar(total, desc=desc, disable=not enabled)
 
 
+# The pieces below are shared by ``train`` and ``transformer.train_gpt``: one budget rule, one
+# learning-rate schedule and one way of recording an evaluation point.
+
+
+def _check_budget(steps, seconds):
+    """Validate a training budget; returns ``steps`` as an int (or None)."""
+    if steps is None and seconds is None:
+        raise ValueError("give steps, seconds or both: training needs a stopping rule")
+    if steps is not None:
+        steps = _check_int("steps", steps)
+    if seconds is not None and not seconds > 0:
+        raise ValueError(f"seconds must be positive, got {seconds}")
+    return steps
+
+
+def _budget_done(step, clock, steps, seconds):
+    """True once ``step`` updates or ``clock`` training seconds reach the budget."""
+    return (steps is not None and step >= steps) or (seconds is not None and clock >= seconds)
+
+
+def scheduled_lr(lr, step, clock, *, steps=None, seconds=None, warmup=0,
+                 final_lr_fraction=1.0):
+    """The learning rate of update ``step`` (0-based) after ``clock`` training seconds.
+
+    It rises linearly over the first ``warmup`` updates, and falls linearly from ``lr`` to
+    ``final_lr_fraction * lr`` over the budget: the share of ``steps`` done or of ``seconds``
+    spent, whichever is larger. Both ``train`` and ``transformer.train_gpt`` use it, so two
+    models given the same arguments get the same schedule shape.
+    """
+    share = max(step / steps if steps is not None else 0.0,
+                clock / seconds if seconds is not None else 0.0)
+    rate = lr * min(1.0, (step + 1) / warmup) if warmup else lr
+    return rate * (1.0 - (1.0 - final_lr_fraction) * min(share, 1.0))
+
+
+def _record(hist, step, chars, clock, losses, *, model, val_ids, val_batch_size, seq_len, bar,
+            unit, on_eval):
+    """Append one evaluation point to ``hist`` (and empty ``losses``); then call ``on_eval``."""
+    hist.step.append(step)
+    hist.chars.append(chars)
+    hist.seconds.append(clock)
+    hist.train_loss.append(float(np.mean(losses)))
+    losses.clear()
+    if val_ids is not None:
+        hist.val_loss.append(evaluate(model, val_ids, batch_size=val_batch_size,
+                                      seq_len=seq_len))
+        bar.set_postfix_str(f"val {bits_per_char(hist.val_loss[-1]):.2f} bits/{unit}",
+                            refresh=False)
+    if on_eval is not None:
+        on_eval(step, hist)
+
+
 def train(model, batches, optimizer, *, steps=None, seconds=None, clip_norm=5.0,
           val_ids=None, val_batch_size=32, eval_every=100, on_eval=None, progress=True,
-          desc="train", final_lr_fraction=1.0):
+          desc="train", final_lr_fraction=1.0, warmup=0):
     """Train ``model`` on ``batches`` (a ``StreamBatches``) with truncated BPTT.
 
     The hidden state of each stream is carried from one batch to the next (and reset to zero
@@ -677,14 +732,12 @@ def train(model, batches, optimizer, *, steps=None, seconds=None, clip_norm=5.0,
     ``final_lr_fraction`` < 1 decays the optimizer's learning rate linearly, over the steps or
     the time budget (whichever stops training), down to that fraction of its starting value:
     large steps early, fine ones at the end, which lowers the final loss in a fixed budget.
+    ``warmup`` > 0 also ramps it up linearly over the first ``warmup`` updates (the schedule
+    of ``transformer.train_gpt``; see ``scheduled_lr``).
     """
-    if steps is None and seconds is None:
-        raise ValueError("give steps, seconds or both: training needs a stopping rule")
-    if steps is not None:
-        steps = _check_int("steps", steps)
-    if seconds is not None and not seconds > 0:
-        raise ValueError(f"seconds must be positive, got {seconds}")
+    steps = _check_budget(steps, seconds)
     eval_every = _check_int("eval_every", eval_every)
+    warmup = _check_int("warmup", warmup, minimum=0)
     if not 0 < final_lr_fraction <= 1:
         raise ValueError(f"final_lr_fraction must be in (0, 1], got {final_lr_fraction}")
     lr0 = optimizer.lr
@@ -709,30 +762,18 @@ def train(model, batches, optimizer, *, steps=None, seconds=None, clip_norm=5.0,
                 raise FloatingPointError(f"the training loss became {loss} at step {step}: "
                                          "lower the learning rate or clip harder")
             clip_gradients(grads, max_norm=clip_norm)
-            if final_lr_fraction < 1:
-                done_share = max(step / steps if steps is not None else 0.0,
-                                 clock / seconds if seconds is not None else 0.0)
-                optimizer.lr = lr0 * (1 - (1 - final_lr_fraction) * min(done_share, 1.0))
+            optimizer.lr = scheduled_lr(lr0, step, clock, steps=steps, seconds=seconds,
+                                        warmup=warmup, final_lr_fraction=final_lr_fraction)
             optimizer.update(model.params, grads)
             clock += time.perf_counter() - t0
             step += 1
             losses.append(loss)
             bar.update(1)
-            done = (steps is not None and step >= steps) or (seconds is not None
-                                                               and clock >= seconds)
+            done = _budget_done(step, clock, steps, seconds)
             if step % eval_every == 0 or done:
-                hist.step.append(step)
-                hist.chars.append(step * batches.chars_per_batch)
-                hist.seconds.append(clock)
-                hist.train_loss.append(float(np.mean(losses)))
-                losses = []
-                if val_ids is not None:
-                    hist.val_loss.append(evaluate(model, val_ids, batch_size=val_batch_size,
-                                                  seq_len=batches.seq_len))
-                    bar.set_postfix_str(f"val {bits_per_char(hist.val_loss[-1]):.2f} bits/char",
-                                        refresh=False)
-                if on_eval is not None:
-                    on_eval(step, hist)
+                _record(hist, step, step * batches.chars_per_batch, clock, losses, model=model,
+                        val_ids=val_ids, val_batch_size=val_batch_size,
+                        seq_len=batches.seq_len, bar=bar, unit="char", on_eval=on_eval)
             if done:
                 break
     finally:

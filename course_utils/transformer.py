@@ -36,7 +36,15 @@ import time
 import numpy as np
 
 from course_utils import attention
-from course_utils.charrnn import History, _check_int, _progress, bits_per_char, evaluate
+from course_utils.charrnn import (
+    History,
+    _budget_done,
+    _check_budget,
+    _check_int,
+    _progress,
+    _record,
+    scheduled_lr,
+)
 
 __all__ = [
     "GPTCharModel",
@@ -572,12 +580,7 @@ def train_gpt(model, train_ids, *, steps=None, seconds=None, batch_size=32, lr=1
     half the context.
     """
 
-    if steps is None and seconds is None:
-        raise ValueError("give steps, seconds or both: training needs a stopping rule")
-    if steps is not None:
-        steps = _check_int("steps", steps)
-    if seconds is not None and not seconds > 0:
-        raise ValueError(f"seconds must be positive, got {seconds}")
+    steps = _check_budget(steps, seconds)
     eval_every = _check_int("eval_every", eval_every)
     B = _check_int("batch_size", batch_size)
     warmup = _check_int("warmup", warmup, minimum=0)
@@ -601,10 +604,8 @@ def train_gpt(model, train_ids, *, steps=None, seconds=None, batch_size=32, lr=1
     clock, step, losses = 0.0, 0, []
     try:
         while True:
-            share = max(step / steps if steps is not None else 0.0,
-                        clock / seconds if seconds is not None else 0.0)
-            rate = lr * min(1.0, (step + 1) / warmup) if warmup else lr
-            rate *= 1.0 - (1.0 - final_lr_fraction) * min(share, 1.0)
+            rate = scheduled_lr(lr, step, clock, steps=steps, seconds=seconds, warmup=warmup,
+                                final_lr_fraction=final_lr_fraction)
             t0 = time.perf_counter()
             opt.learning_rate.assign(rate)
             x, y = _windows(train_ids, rng, B, ctx)
@@ -615,21 +616,11 @@ def train_gpt(model, train_ids, *, steps=None, seconds=None, batch_size=32, lr=1
             step += 1
             losses.append(loss)
             bar.update(1)
-            done = (steps is not None and step >= steps) or (seconds is not None
-                                                               and clock >= seconds)
+            done = _budget_done(step, clock, steps, seconds)
             if step % eval_every == 0 or done:
-                hist.step.append(step)
-                hist.chars.append(step * B * ctx)
-                hist.seconds.append(clock)
-                hist.train_loss.append(float(np.mean(losses)))
-                losses = []
-                if val_ids is not None:
-                    hist.val_loss.append(evaluate(eval_model, val_ids, batch_size=val_batch_size,
-                                                  seq_len=ctx // 2))
-                    bar.set_postfix_str(f"val {bits_per_char(hist.val_loss[-1]):.2f} bits/tok",
-                                        refresh=False)
-                if on_eval is not None:
-                    on_eval(step, hist)
+                _record(hist, step, step * B * ctx, clock, losses, model=eval_model,
+                        val_ids=val_ids, val_batch_size=val_batch_size, seq_len=ctx // 2,
+                        bar=bar, unit="tok", on_eval=on_eval)
             if done:
                 break
     finally:

@@ -19,6 +19,7 @@ from course_utils.charrnn import (
     corpus_words,
     evaluate,
     sample,
+    scheduled_lr,
     softmax_cross_entropy,
     train,
     train_val_split,
@@ -47,7 +48,10 @@ def test_vocab_round_trip_and_sorted_ids(vocab):
 def test_vocab_bad_input(vocab):
     with pytest.raises(ValueError, match="empty"):
         CharVocab("")
-    with pytest.raises(ValueError, match=r"not in the vocabulary: 'Z', 'x'"):
+    # the error names each unseen character, where it is, and what was expected
+    with pytest.raises(ValueError, match=r"not in the vocabulary: 'Z' \(first at index 7\), "
+                                         r"'x' \(first at index 6\); expected only the "
+                                         rf"{len(vocab)} characters of the training text"):
         vocab.encode("to be xZ")
     with pytest.raises(ValueError, match=r"\[0, "):
         vocab.decode([0, len(vocab)])
@@ -238,6 +242,29 @@ def test_learning_rate_decays_linearly_to_the_final_fraction_and_is_restored(voc
     with pytest.raises(ValueError, match="final_lr_fraction"):
         train(CharRNN(len(vocab), 8), StreamBatches(ids, 2, 10), Adam(), steps=1,
               progress=False, final_lr_fraction=0)
+
+
+def test_warmup_ramps_the_rate_up_then_it_decays_as_in_the_gpt_schedule(vocab):
+    class Recording(Adam):
+        def update(self, params, grads):
+            used.append(self.lr)
+            super().update(params, grads)
+
+    used = []
+    ids = vocab.encode(TEXT)
+    train(CharRNN(len(vocab), 8), StreamBatches(ids, 2, 10), Recording(lr=1e-2), steps=10,
+          eval_every=10**6, progress=False, final_lr_fraction=0.1, warmup=4)
+    # one schedule for both trainers: the values train used are scheduled_lr's
+    assert used == [scheduled_lr(1e-2, k, 0.0, steps=10, warmup=4, final_lr_fraction=0.1)
+                    for k in range(10)]
+    assert used[0] == pytest.approx(1e-2 / 4) and max(used) == used[3]
+    assert used[-1] == pytest.approx(1e-2 * (1 - 0.9 * 9 / 10))
+    # a time budget decays by the share of seconds spent, whichever share is larger
+    assert scheduled_lr(1.0, 0, 5.0, steps=100, seconds=10.0, final_lr_fraction=0.1) \
+        == pytest.approx(0.55)
+    with pytest.raises(ValueError, match="warmup"):
+        train(CharRNN(len(vocab), 8), StreamBatches(ids, 2, 10), Adam(), steps=1,
+              progress=False, warmup=-1)
 
 
 # ---------------------------------------------------------------- sampling and words
