@@ -224,15 +224,20 @@ def test_train_time_budget_stops_early(vocab):
         train(model, StreamBatches(ids, 2, 10), Adagrad(), progress=False)
 
 
-def test_learning_rate_decays_linearly_to_the_final_fraction_and_is_restored(vocab):
+def recording_adam(used, **kwargs):
+    """An Adam that appends the learning rate of every update to ``used``."""
     class Recording(Adam):
         def update(self, params, grads):
             used.append(self.lr)
             super().update(params, grads)
 
+    return Recording(**kwargs)
+
+
+def test_learning_rate_decays_linearly_to_the_final_fraction_and_is_restored(vocab):
     used = []
     ids = vocab.encode(TEXT)
-    opt = Recording(lr=1e-2)
+    opt = recording_adam(used, lr=1e-2)
     train(CharRNN(len(vocab), 8), StreamBatches(ids, 2, 10), opt, steps=10, eval_every=10**6,
           progress=False, final_lr_fraction=0.1)
     assert used[0] == pytest.approx(1e-2)
@@ -245,14 +250,9 @@ def test_learning_rate_decays_linearly_to_the_final_fraction_and_is_restored(voc
 
 
 def test_warmup_ramps_the_rate_up_then_it_decays_as_in_the_gpt_schedule(vocab):
-    class Recording(Adam):
-        def update(self, params, grads):
-            used.append(self.lr)
-            super().update(params, grads)
-
     used = []
     ids = vocab.encode(TEXT)
-    train(CharRNN(len(vocab), 8), StreamBatches(ids, 2, 10), Recording(lr=1e-2), steps=10,
+    train(CharRNN(len(vocab), 8), StreamBatches(ids, 2, 10), recording_adam(used, lr=1e-2), steps=10,
           eval_every=10**6, progress=False, final_lr_fraction=0.1, warmup=4)
     # one schedule for both trainers: the values train used are scheduled_lr's
     assert used == [scheduled_lr(1e-2, k, 0.0, steps=10, warmup=4, final_lr_fraction=0.1)
