@@ -46,6 +46,17 @@ def test_a_run_reports_time_and_the_kernels_peak_memory(claim_notebook):
     assert 20 < run.peak_rss_mib < nbrun.MEMORY_LIMIT_MIB
 
 
+def test_the_peak_is_the_kernels_own_not_the_size_of_the_process_that_started_it(claim_notebook):
+    # Linux carries a process's pre-exec peak into ru_maxrss, so a kernel started from a large
+    # pytest process (as in make test) used to report that process's size as its own.
+    np = pytest.importorskip("numpy")
+    nbrun = _load("nbrun")
+    ballast = np.ones(700 * 1024 * 1024 // 8)  # about 700 MiB resident in this process
+    run = nbrun.execute(claim_notebook, env={"COURSE_SEED": "0"})
+    del ballast
+    assert run.passed and run.peak_rss_mib < 400
+
+
 def test_a_run_over_the_memory_limit_fails(claim_notebook, monkeypatch):
     nbrun = _load("nbrun")
     monkeypatch.setattr(nbrun, "MEMORY_LIMIT_MIB", 1)

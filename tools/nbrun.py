@@ -18,10 +18,17 @@ from pathlib import Path
 MEMORY_LIMIT_MIB = 2048
 
 # Appended to the notebook in memory and run after the last cell: the kernel's own peak
-# resident memory (ru_maxrss is in KiB on Linux, in bytes on macOS).
+# resident memory. On Linux it is VmHWM, the high-water mark of the kernel's own address space:
+# ru_maxrss would also count the process it was forked from (Linux keeps the pre-exec peak),
+# so a kernel started by a large pytest process would report that process's size. Elsewhere
+# ru_maxrss (KiB on Linux, bytes on macOS).
 _PEAK_RSS_CELL = (
     "import json as _j, resource as _r, sys as _s\n"
-    "_k = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if _s.platform == 'darwin' else 1024)\n"
+    "try:\n"
+    "    _k = [int(_l.split()[1]) / 1024 for _l in open('/proc/self/status')\n"
+    "          if _l.startswith('VmHWM:')][0]\n"
+    "except (OSError, IndexError, ValueError):\n"
+    "    _k = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if _s.platform == 'darwin' else 1024)\n"
     "print('__PEAK_RSS_MIB__' + _j.dumps(round(_k, 1)))"
 )
 
