@@ -301,6 +301,22 @@ def expect_shape(got, shape: tuple, *, what: str) -> np.ndarray:
     return arr
 
 
+def gradients_off(grads, names, references, *, tol: float = 1e-6) -> dict[str, float]:
+    """The relative error of each gradient against its reference, for those not below ``tol``
+    (an empty dict when every gradient agrees). ``grads``, ``names`` and ``references`` are
+    parallel sequences."""
+    from course_utils import gradcheck
+
+    errors = {name: gradcheck.relative_error(g, r)
+              for g, name, r in zip(grads, names, references, strict=True)}
+    return {name: e for name, e in errors.items() if not e < tol}
+
+
+def listed_errors(errors: dict[str, float]) -> str:
+    """``{"dW_x": 0.031}`` as ``"dW_x (0.031)"``, joined by commas, for a feedback message."""
+    return ", ".join(f"{name} ({e:.2g})" for name, e in errors.items())
+
+
 def expect_close(got, expected, *, what: str, rtol: float = 1e-5, atol: float = 1e-8) -> None:
     """Numbers or arrays equal within tolerance. Reports the shape first, then the first
     entry that differs (not the whole expected array)."""

@@ -15,7 +15,18 @@ import numpy as np
 
 from course_utils import gradcheck, rnn
 
-from . import Mismatch, as_tuple, call, close_or_explain, expect, expect_close, expect_shape, task
+from . import (
+    Mismatch,
+    as_tuple,
+    call,
+    close_or_explain,
+    expect,
+    expect_close,
+    expect_shape,
+    gradients_off,
+    listed_errors,
+    task,
+)
 
 _N, _D, _H = 3, 4, 5
 
@@ -118,11 +129,9 @@ def rnn_step_backward(fn):
     numeric = _backward_reference(p, dh)
     arrays = [expect_shape(g, p[k].shape, what=f"{name} (the gradient w.r.t. {k}, shaped like it)")
               for g, name, k in zip(got, _GRAD_NAMES, numeric, strict=True)]
-    errors = {name: gradcheck.relative_error(g, numeric[k])
-              for g, name, k in zip(arrays, _GRAD_NAMES, numeric, strict=True)}
-    bad = {name: e for name, e in errors.items() if not e < 1e-6}
+    bad = gradients_off(arrays, _GRAD_NAMES, numeric.values())
     if bad:
-        listed = ", ".join(f"{name} ({e:.2g})" for name, e in bad.items())
+        listed = listed_errors(bad)
         message = (f"For {what}: {len(bad)} of 5 gradients disagree with the numerical "
                    f"gradient (central differences) of sum(h * dh): {listed}. The number is "
                    "the relative error; a correct backward pass gives far below 1e-6.")

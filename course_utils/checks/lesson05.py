@@ -14,7 +14,18 @@ import numpy as np
 from course_utils import rnn
 from course_utils import sentiment as S
 
-from . import Mismatch, as_tuple, call, close_or_explain, expect, expect_close, expect_shape, task
+from . import (
+    Mismatch,
+    as_tuple,
+    call,
+    close_or_explain,
+    expect,
+    expect_close,
+    expect_shape,
+    gradients_off,
+    listed_errors,
+    task,
+)
 
 _N, _D, _H = 2, 3, 4
 _LSTM_BLOCKS = ("i", "f", "g", "o")  # Keras calls the third block "c"
@@ -326,13 +337,9 @@ def lstm_step_backward(fn):
     truth = _lstm_backward_truth(arrays, dh, dc)
     got = [expect_shape(g, arrays[k].shape, what=f"{name} (shaped like {k})")
            for g, name, k in zip(got, _LSTM_GRADS, truth, strict=True)]
-    from course_utils import gradcheck
-
-    errors = {name: gradcheck.relative_error(g, truth[k])
-              for g, name, k in zip(got, _LSTM_GRADS, truth, strict=True)}
-    bad = {name: e for name, e in errors.items() if not e < 1e-6}
+    bad = gradients_off(got, _LSTM_GRADS, truth.values())
     if bad:
-        listed = ", ".join(f"{name} ({e:.2g})" for name, e in bad.items())
+        listed = listed_errors(bad)
         message = (f"For {what}: {len(bad)} of 6 gradients disagree with the numerical gradient "
                    f"(central differences) of sum(h * dh) + sum(c * dc): {listed}.")
         gates, _, c = _lstm_step(x, h_prev, c_prev, W_x, W_h, b)
