@@ -61,15 +61,9 @@ def map_experiment(k: int) -> dict:
                                           np.random.default_rng(seed + 13))
     fit, tune = tr[fit_rel], tr[tune_rel]
     for name, build in [("dist", cat.build_travel_time_model), ("mlp", cat.build_travel_time_mlp)]:
-        best = None  # (validation MAE, learning rate, model)
-        for lr in LEARNING_RATES:
-            course_utils.set_seed(k)
-            model = build(16, 2, learning_rate=lr)
-            hist = model.fit(pairs(fit), hours[fit], epochs=40, batch_size=64,
-                             validation_data=(pairs(tune), hours[tune]), verbose=0)
-            if best is None or hist.history["val_mae"][-1] < best[0]:
-                best = (hist.history["val_mae"][-1], lr, model)
-        _, lr, model = best
+        lr, model, _ = cat.tune_learning_rate(
+            build, LEARNING_RATES, (pairs(fit), hours[fit]), (pairs(tune), hours[tune]),
+            epochs=40, batch_size=64, seed_offset=k, progress=False, num_places=16, dim=2)
         pred = model.predict(pairs(va), verbose=0)[:, 0]
         out[f"tuned_{name}_lr"] = lr
         out[f"tuned_{name}_test_mae_h"] = float(np.abs(pred - hours[va]).mean())

@@ -625,6 +625,40 @@ def fit_with_progress(
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
+def tune_learning_rate(build, rates: Sequence[float], fit_data, tune_data, *, epochs: int,
+                       batch_size: int, seed_offset: int = 0, progress: bool = True,
+                       desc: str = "model", **build_kwargs):
+    """Train ``build(learning_rate=lr, **build_kwargs)`` once per rate, each from the same
+    ``course_utils.set_seed(seed_offset)``, on ``fit_data = (x, y)``; keep the rate whose final
+    validation MAE on ``tune_data = (x, y)`` is lowest (the first on a tie).
+
+    Returns ``(best_rate, best_model, histories)``, ``histories`` mapping each rate to its
+    history dict (``"mae"``, ``"val_mae"``, ... -> one float per epoch).
+    """
+    import course_utils
+
+    rates = [float(r) for r in rates]
+    if not rates or not all(r > 0 for r in rates):
+        raise ValueError(f"rates must be a non-empty list of positive learning rates, got {rates}")
+    best, histories = None, {}
+    for lr in rates:
+        course_utils.set_seed(seed_offset)
+        model = build(learning_rate=lr, **build_kwargs)
+        if progress:
+            history = fit_with_progress(model, *fit_data, validation_data=tune_data, epochs=epochs,
+                                        batch_size=batch_size, desc=f"{desc} lr {lr:g}")
+        else:
+            if epochs < 1:
+                raise ValueError(f"epochs must be positive, got {epochs}")
+            raw = model.fit(*fit_data, validation_data=tune_data, epochs=epochs,
+                            batch_size=batch_size, verbose=0).history
+            history = {k: [float(v) for v in vals] for k, vals in raw.items()}
+        histories[lr] = history
+        if best is None or history["val_mae"][-1] < best[0]:
+            best = (history["val_mae"][-1], lr, model)
+    return best[1], best[2], histories
+
+
 # --------------------------------------------------------------------------------------------
 # Figures
 # --------------------------------------------------------------------------------------------

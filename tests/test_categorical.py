@@ -338,3 +338,25 @@ def test_learning_curves_can_plot_the_mse_metric():
     plt.close(fig)
     with pytest.raises(ValueError, match="val_mse"):
         cat.learning_curves_figure({"a": {"loss": [1.0], "val_loss": [1.2]}}, metric="mse")
+
+
+def test_tune_learning_rate_keeps_the_rate_with_the_lowest_validation_mae():
+    xy = cat.capital_coordinates_km()
+    origin, destination, hours = cat.simulate_travel_times(xy, 400, np.random.default_rng(0))
+    fit = ([origin[:300], destination[:300]], hours[:300])
+    tune = ([origin[300:], destination[300:]], hours[300:])
+    lr, model, histories = cat.tune_learning_rate(
+        cat.build_travel_time_model, (1e-6, 0.05), fit, tune, epochs=3, batch_size=64,
+        progress=False, num_places=16, dim=2)
+    assert set(histories) == {1e-6, 0.05} and all(len(h["val_mae"]) == 3 for h in histories.values())
+    best = min(histories, key=lambda r: histories[r]["val_mae"][-1])
+    assert lr == best == 0.05  # a rate of 1e-6 barely moves the weights in 3 epochs
+    assert model.optimizer.learning_rate.numpy() == pytest.approx(lr)
+    # the same seed for every rate: a repeat gives the same validation errors
+    _, _, again = cat.tune_learning_rate(
+        cat.build_travel_time_model, (1e-6, 0.05), fit, tune, epochs=3, batch_size=64,
+        progress=False, num_places=16, dim=2)
+    assert again == histories
+    with pytest.raises(ValueError, match="positive learning rates"):
+        cat.tune_learning_rate(cat.build_travel_time_model, (), fit, tune, epochs=3,
+                               batch_size=64, progress=False, num_places=16)
