@@ -608,9 +608,11 @@ def _check_model_sizes(num_categories: int, num_features: int, hidden: int) -> N
 
 
 def fit_with_progress(
-    model, x, y, *, validation_data, epochs: int, batch_size: int, desc: str = "training"
+    model, x, y, *, validation_data, epochs: int, batch_size: int, desc: str = "training",
+    progress: bool = True,
 ) -> dict[str, list[float]]:
-    """``model.fit`` with one progress bar over the epochs instead of Keras' per-batch log.
+    """``model.fit`` with one progress bar over the epochs instead of Keras' per-batch log
+    (``progress=False``: no bar, e.g. in benchmarks).
 
     Returns the history dict (``"loss"``, ``"val_loss"``, ... -> one float per epoch).
     """
@@ -620,7 +622,7 @@ def fit_with_progress(
         raise ValueError(f"epochs must be positive, got {epochs}")
     history = model.fit(
         x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
-        verbose=0, callbacks=[keras_progress(epochs, desc=desc, unit="epoch")],
+        verbose=0, callbacks=[keras_progress(epochs, desc=desc, unit="epoch", show=progress)],
     )
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
@@ -644,15 +646,9 @@ def tune_learning_rate(build, rates: Sequence[float], fit_data, tune_data, *, ep
     for lr in rates:
         course_utils.set_seed(seed_offset)
         model = build(learning_rate=lr, **build_kwargs)
-        if progress:
-            history = fit_with_progress(model, *fit_data, validation_data=tune_data, epochs=epochs,
-                                        batch_size=batch_size, desc=f"{desc} lr {lr:g}")
-        else:
-            if epochs < 1:
-                raise ValueError(f"epochs must be positive, got {epochs}")
-            raw = model.fit(*fit_data, validation_data=tune_data, epochs=epochs,
-                            batch_size=batch_size, verbose=0).history
-            history = {k: [float(v) for v in vals] for k, vals in raw.items()}
+        history = fit_with_progress(model, *fit_data, validation_data=tune_data, epochs=epochs,
+                                    batch_size=batch_size, desc=f"{desc} lr {lr:g}",
+                                    progress=progress)
         histories[lr] = history
         if best is None or history["val_mae"][-1] < best[0]:
             best = (history["val_mae"][-1], lr, model)
